@@ -1,0 +1,72 @@
+"""Input validation shared by the public functions: clear errors that name the bad value."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def check_int(name: str, value, minimum: int) -> int:
+    """Return ``value`` if it is an int >= ``minimum``, else raise a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return value
+
+
+def check_positive_float(name: str, value) -> float:
+    """Return ``value`` as a float if it is a finite number > 0."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a positive number, got {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return number
+
+
+def check_choice(name: str, value, choices) -> str:
+    """Return ``value`` if it is one of ``choices``, else list the allowed ones."""
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"unknown {name} {value!r}; choose one of: {allowed}")
+    return value
+
+
+def check_latent(z, latent_dim: int, name: str = "z") -> Tensor:
+    """Check that ``z`` is a floating tensor of latent points, shape ``(B, latent_dim)``."""
+    if not isinstance(z, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (B, {latent_dim}), got {type(z).__name__}")
+    if z.dim() != 2 or z.shape[-1] != latent_dim:
+        raise ValueError(f"{name} must have shape (B, {latent_dim}), got {tuple(z.shape)}")
+    if not z.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {z.dtype}")
+    return z
+
+
+def check_images(x, input_dim: int, num_values: int, name: str = "x") -> Tensor:
+    """Check that ``x`` holds images as rows of integer pixel values in ``0..num_values-1``.
+
+    x: (B, input_dim), any integer or float dtype whose values are whole numbers.
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (B, {input_dim}), got {type(x).__name__}")
+    if x.dim() != 2 or x.shape[-1] != input_dim:
+        raise ValueError(
+            f"{name} must have shape (B, {input_dim}) (one flattened image per row), got {tuple(x.shape)}"
+        )
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} holds no images (shape {tuple(x.shape)})")
+    top = num_values - 1
+    if x.is_floating_point() or x.is_complex():
+        bad = ~torch.isfinite(x) | (x != torch.round(x)) | (x < 0) | (x > top)
+    else:
+        bad = (x < 0) | (x > top)
+    if bool(bad.any()):
+        index = tuple(int(i) for i in bad.nonzero()[0])
+        value = x[index].item()
+        raise ValueError(
+            f"{name} must hold integer pixel values in 0..{top}; found {value!r} at index {index}"
+        )
+    return x

@@ -1,0 +1,251 @@
+"""The VAE: a Gaussian encoder q(z|x), a categorical (or Bernoulli) decoder p(x|z), a prior p(z).
+
+The VAE knows nothing about which prior it holds: anything with the ``Prior`` interface
+(``distribution()``, ``log_prob(z)``, ``sample(n)``) plugs in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.distributions import Bernoulli, Categorical, Distribution, Independent, Normal
+
+from ._checks import check_choice, check_images, check_int, check_latent
+from .data import NUM_PIXEL_VALUES
+from .priors import PRIORS, Prior, make_prior
+
+LIKELIHOODS = ("categorical", "bernoulli")
+
+
+def default_device() -> torch.device:
+    """CUDA when available, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def mlp(in_dim: int, hidden_dim: int, out_dim: int) -> nn.Sequential:
+    """The book's encoder/decoder network: two LeakyReLU hidden layers of ``hidden_dim`` units."""
+    return nn.Sequential(
+        nn.Linear(in_dim, hidden_dim), nn.LeakyReLU(),
+        nn.Linear(hidden_dim, hidden_dim), nn.LeakyReLU(),
+        nn.Linear(hidden_dim, out_dim),
+    )
+
+
+class Encoder(nn.Module):
+    """q(z|x) = N(z; mu(x), diag exp(logvar(x))). Input pixels 0..num_values-1 (floats allowed)."""
+
+    def __init__(self, input_dim: int, latent_dim: int, hidden_dim: int, num_values: int):
+        super().__init__()
+        self.input_dim, self.latent_dim, self.num_values = input_dim, latent_dim, num_values
+        self.net = mlp(input_dim, hidden_dim, 2 * latent_dim)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Posterior means and log-variances. x: (B, D) -> (B, L), (B, L)"""
+        # Pixels scaled to [0, 1]: the same network sees images and pseudo-inputs alike.
+        h = self.net(x.to(self.net[0].weight.dtype) / (self.num_values - 1))
+        mean, logvar = h.chunk(2, dim=-1)
+        return mean, logvar
+
+
+def diagonal_normal(mean: Tensor, logvar: Tensor) -> Independent:
+    """N(mean, diag exp(logvar)) as a distribution over vectors (event_shape (L,))."""
+    return Independent(Normal(mean, torch.exp(0.5 * logvar), validate_args=False), 1)
+
+
+class Decoder(nn.Module):
+    """p(x|z): independent categorical pixels over 0..num_values-1 (or Bernoulli for 0/1)."""
+
+    def __init__(self, input_dim: int, latent_dim: int, hidden_dim: int, num_values: int, likelihood: str):
+        super().__init__()
+        self.input_dim, self.num_values, self.likelihood = input_dim, num_values, likelihood
+        out = input_dim if likelihood == "bernoulli" else input_dim * num_values
+        self.net = mlp(latent_dim, hidden_dim, out)
+
+    def forward(self, z: Tensor) -> Tensor:
+        """Logits. z: (..., L) -> (..., D, num_values), or (..., D) for Bernoulli."""
+        h = self.net(z)
+        if self.likelihood == "bernoulli":
+            return h
+        return h.unflatten(-1, (self.input_dim, self.num_values))
+
+    def log_prob(self, x: Tensor, z: Tensor) -> Tensor:
+        """log p(x|z) summed over pixels. x: (B, D) long, z: (..., B, L) -> (..., B)"""
+        logits = self(z)
+        if self.likelihood == "bernoulli":
+            target = x.to(logits.dtype).expand_as(logits)
+            return -F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(-1)
+        # cross_entropy is log_softmax + gather in one kernel: the hot path of training.
+        target = x.expand(logits.shape[:-1])
+        nll = F.cross_entropy(logits.reshape(-1, self.num_values), target.reshape(-1), reduction="none")
+        return -nll.view(target.shape).sum(-1)
+
+    def distribution(self, z: Tensor) -> Distribution:
+        """p(x|z) as a distribution over images (event_shape (D,))."""
+        logits = self(z)
+        if self.likelihood == "bernoulli":
+            return Independent(Bernoulli(logits=logits, validate_args=False), 1)
+        return Independent(Categorical(logits=logits, validate_args=False), 1)
+
+
+@dataclass
+class ELBOParts:
+    """The per-example ELBO and its parts, each of shape (B,), in nats.
+
+    ELBO = reconstruction + log_prior + entropy
+         = E_q[log p(x|z)] + E_q[log p(z)] - E_q[log q(z|x)]
+    """
+
+    reconstruction: Tensor
+    log_prior: Tensor
+    entropy: Tensor
+
+    @property
+    def elbo(self) -> Tensor:
+        return self.reconstruction + self.log_prior + self.entropy
+
+    @property
+    def kl(self) -> Tensor:
+        """KL(q(z|x) || p(z)) estimated with the same samples: -(log_prior + entropy)."""
+        return -(self.log_prior + self.entropy)
+
+
+class VAE(nn.Module):
+    """A variational auto-encoder with a pluggable prior."""
+
+    def __init__(self, encoder: Encoder, decoder: Decoder, prior: Prior, config: dict | None = None):
+        super().__init__()
+        if prior.latent_dim != encoder.latent_dim:
+            raise ValueError(f"prior.latent_dim={prior.latent_dim} but encoder.latent_dim={encoder.latent_dim}")
+        self.encoder, self.decoder, self.prior = encoder, decoder, prior
+        #: The arguments of make_vae that rebuild this model (used by checkpoints).
+        self.config = config
+        #: Set by fit(): the last training run's History.
+        self.history = None
+
+    # Shapes and where the model lives -------------------------------------------------
+    @property
+    def latent_dim(self) -> int:
+        return self.encoder.latent_dim
+
+    @property
+    def input_dim(self) -> int:
+        return self.encoder.input_dim
+
+    @property
+    def num_values(self) -> int:
+        return self.encoder.num_values
+
+    @property
+    def device(self) -> torch.device:
+        return self.encoder.net[0].weight.device
+
+    @property
+    def prior_name(self) -> str:
+        if self.config is not None:
+            return self.config["prior"]
+        return type(self.prior).__name__
+
+    def check_images(self, x: Tensor, name: str = "x") -> Tensor:
+        """Validate images for this model and move them to its device."""
+        return check_images(x, self.input_dim, self.num_values, name=name).to(self.device)
+
+    # The model's distributions ---------------------------------------------------------
+    def posterior(self, x: Tensor) -> Independent:
+        """q(z|x) for each image. x: (B, D) -> batch_shape (B,), event_shape (L,)"""
+        return diagonal_normal(*self.encoder(x))
+
+    def elbo(self, x: Tensor, validate: bool = True) -> ELBOParts:
+        """The ELBO of each image and its parts, with one reparameterised sample z ~ q(z|x).
+
+        x: (B, D) integer pixels -> ELBOParts of (B,) tensors
+        """
+        if validate:
+            x = self.check_images(x)
+        mean, logvar = self.encoder(x)
+        q = diagonal_normal(mean, logvar)
+        z = q.rsample()
+        return ELBOParts(
+            reconstruction=self.decoder.log_prob(x, z),
+            log_prior=self.prior.distribution().log_prob(z),
+            # The Gaussian entropy in closed form: same expectation as -log q(z|x), no noise.
+            entropy=q.entropy(),
+        )
+
+    def loss(self, x: Tensor, validate: bool = True) -> Tensor:
+        """Mean negative ELBO over the batch (nats per image)."""
+        return -self.elbo(x, validate=validate).elbo.mean()
+
+    @torch.no_grad()
+    def sample(self, n: int) -> Tensor:
+        """Images decoded from prior samples. -> (n, D) long"""
+        z = self.prior.sample(n)
+        return self.decoder.distribution(z).sample().long()
+
+    @torch.no_grad()
+    def decode_mode(self, z: Tensor) -> Tensor:
+        """The most likely pixel values given z (a clean picture for plots). z: (B, L) -> (B, D)"""
+        check_latent(z, self.latent_dim)
+        logits = self.decoder(z.to(self.device))
+        if self.decoder.likelihood == "bernoulli":
+            return (logits > 0).long()
+        return logits.argmax(-1)
+
+    @torch.no_grad()
+    def decode_mean(self, z: Tensor) -> Tensor:
+        """The expected pixel value given z (smooth grey levels). z: (B, L) -> (B, D) float"""
+        check_latent(z, self.latent_dim)
+        logits = self.decoder(z.to(self.device))
+        if self.decoder.likelihood == "bernoulli":
+            return torch.sigmoid(logits)
+        values = torch.arange(self.num_values, device=logits.device, dtype=logits.dtype)
+        return torch.softmax(logits, -1) @ values
+
+    @torch.no_grad()
+    def encode(self, x: Tensor, sample: bool = True) -> Tensor:
+        """One z ~ q(z|x) per image (or the posterior mean). x: (B, D) -> (B, L)"""
+        x = self.check_images(x)
+        q = self.posterior(x)
+        return q.sample() if sample else q.mean
+
+    @torch.no_grad()
+    def reconstruct(self, x: Tensor) -> Tensor:
+        """Encode, then decode the posterior mean to the most likely image. x: (B, D) -> (B, D)"""
+        return self.decode_mode(self.encode(x, sample=False))
+
+
+def make_vae(
+    prior: str = "standard",
+    *,
+    latent_dim: int = 2,
+    hidden_dim: int = 256,
+    likelihood: str = "categorical",
+    input_dim: int = 64,
+    seed: int | None = None,
+    device=None,
+    **prior_options,
+) -> VAE:
+    """A VAE for Digits with the book's architecture and the prior called ``prior``.
+
+    Extra keywords go to the prior (e.g. ``num_components=16`` for "mog").
+    seed: makes the initial weights (and VampPrior's data pick) repeatable.
+    """
+    check_choice("prior", prior, tuple(PRIORS))
+    check_choice("likelihood", likelihood, LIKELIHOODS)
+    check_int("latent_dim", latent_dim, 2)
+    check_int("hidden_dim", hidden_dim, 1)
+    check_int("input_dim", input_dim, 1)
+    num_values = 2 if likelihood == "bernoulli" else NUM_PIXEL_VALUES
+    config = dict(
+        prior=prior, latent_dim=latent_dim, hidden_dim=hidden_dim, likelihood=likelihood,
+        input_dim=input_dim, **prior_options,
+    )
+    if seed is not None:
+        torch.manual_seed(seed)
+    encoder = Encoder(input_dim, latent_dim, hidden_dim, num_values)
+    decoder = Decoder(input_dim, latent_dim, hidden_dim, num_values, likelihood)
+    prior_module = make_prior(prior, latent_dim, encoder=encoder, **prior_options)
+    model = VAE(encoder, decoder, prior_module, config=config)
+    return model.to(device if device is not None else default_device())
