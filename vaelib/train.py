@@ -44,8 +44,14 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
-def get_recipe(recipe: str | Recipe = "book", **overrides) -> Recipe:
-    """A recipe by name (or as given) with some of its fields replaced."""
+#: The recipe fit() uses when none is named.
+DEFAULT_RECIPE = "book"
+
+
+def get_recipe(recipe: str | Recipe | None = None, **overrides) -> Recipe:
+    """A recipe by name (or as given; None: DEFAULT_RECIPE) with some of its fields replaced."""
+    if recipe is None:
+        recipe = DEFAULT_RECIPE
     if not isinstance(recipe, Recipe):
         recipe = RECIPES[check_choice("recipe", recipe, tuple(RECIPES))]
     names = {f.name for f in fields(Recipe)}
@@ -97,7 +103,7 @@ def fit(
     model,
     data,
     *,
-    recipe: str | Recipe = "book",
+    recipe: str | Recipe | None = None,
     seed: int | None = None,
     callback=None,
     progress: bool = True,
@@ -105,7 +111,7 @@ def fit(
 ):
     """Train ``model`` on ``data.train``, early-stopping on ``data.val``; returns a History.
 
-    recipe: "book" or a Recipe; keyword options (lr, batch_size, max_epochs, patience,
+    recipe: a name in RECIPES (default DEFAULT_RECIPE) or a Recipe; keyword options (lr, batch_size, max_epochs, patience,
     optimizer, eval_every) override its fields. seed: makes the run repeatable (same
     thread count). callback(model, history) runs after every validation; a truthy return
     stops training. The best weights are restored before returning.
