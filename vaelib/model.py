@@ -150,7 +150,13 @@ class VAE(nn.Module):
 
     def check_images(self, x: Tensor, name: str = "x") -> Tensor:
         """Validate images for this model and move them to its device."""
-        return check_images(x, self.input_dim, self.num_values, name=name).to(self.device)
+        try:
+            check_images(x, self.input_dim, self.num_values, name=name)
+        except ValueError as error:
+            if self.decoder.likelihood == "bernoulli" and "pixel values" in str(error):
+                raise ValueError(f"{error} (a Bernoulli VAE needs load_digits(binarize=True))") from None
+            raise
+        return x.to(self.device)
 
     # The model's distributions ---------------------------------------------------------
     def posterior(self, x: Tensor) -> Independent:

@@ -72,6 +72,7 @@ class History:
     val_loss: list = field(default_factory=list)  # one per validated epoch
     best_epoch: int = 0
     best_val_loss: float = math.inf
+    epoch_seconds: list = field(default_factory=list)  # wall time of each epoch, validation included
     epochs: int = 0
     seconds: float = 0.0
     stopped: str = ""  # "early stopping", "max epochs", "interrupted" or "callback"
@@ -93,8 +94,22 @@ def _snapshot(model) -> dict:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
+def _train_epoch(model, optimizer, train, batch_size: int) -> float:
+    """One pass over shuffled minibatches; returns the mean training -ELBO."""
+    model.train()
+    total = torch.zeros((), device=train.device)  # summed on the device: no sync per step
+    for batch in minibatches(train, batch_size):
+        loss = model.loss(batch, validate=False)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += loss.detach() * len(batch)
+    return float(total) / len(train)
+
+
 @torch.no_grad()
 def _validation_loss(model, x, batch_size: int = 2048) -> float:
+    model.eval()
     total = sum(model.elbo(batch, validate=False).elbo.sum() for batch in x.split(batch_size))
     return -float(total) / len(x)
 
@@ -144,22 +159,15 @@ def fit(
 
     try:
         for epoch in range(1, recipe.max_epochs + 1):
-            model.train()
-            total = torch.zeros((), device=train.device)
-            for batch in minibatches(train, recipe.batch_size):
-                loss = model.loss(batch, validate=False)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += loss.detach() * len(batch)
-            train_loss = float(total) / len(train)
+            epoch_start = time.perf_counter()
+            train_loss = _train_epoch(model, optimizer, train, recipe.batch_size)
             history.train_loss.append(train_loss)
             history.epochs = epoch
             if not math.isfinite(train_loss):
                 diverged("training loss", train_loss, epoch)
 
-            if epoch % recipe.eval_every == 0 or epoch == recipe.max_epochs:
-                model.eval()
+            validate = epoch % recipe.eval_every == 0 or epoch == recipe.max_epochs
+            if validate:
                 val_loss = _validation_loss(model, val)
                 if not math.isfinite(val_loss):
                     diverged("validation loss", val_loss, epoch)
@@ -168,17 +176,19 @@ def fit(
                 if val_loss < history.best_val_loss:
                     history.best_val_loss, history.best_epoch = val_loss, epoch
                     best_state = _snapshot(model)
-                history.seconds = time.perf_counter() - start
-                if bar is not None:
-                    bar.set_postfix(val=f"{val_loss:.2f}", best=f"{history.best_val_loss:.2f}")
+            history.epoch_seconds.append(time.perf_counter() - epoch_start)
+            history.seconds = time.perf_counter() - start
+            if bar is not None:
+                if validate:
+                    bar.set_postfix(val=f"{val_loss:.2f}", best=f"{history.best_val_loss:.2f}", refresh=False)
+                bar.update(1)
+            if validate:
                 if callback is not None and callback(model, history):
                     history.stopped = "callback"
                     break
                 if epoch - history.best_epoch > recipe.patience:
                     history.stopped = "early stopping"
                     break
-            if bar is not None:
-                bar.update(1)
         else:
             history.stopped = "max epochs"
     except KeyboardInterrupt:

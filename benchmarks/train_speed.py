@@ -1,0 +1,99 @@
+"""Training speed and quality per prior (and per recipe): prints Markdown tables.
+
+    python benchmarks/train_speed.py                       # every prior, every recipe, seed 0
+    python benchmarks/train_speed.py --seeds 0 1 2 --iwae 1000
+
+Runs are interleaved (for each seed, each prior, each recipe) so that drifts in machine
+speed hit every recipe alike. Times are wall-clock seconds of ``fit`` (validation
+included); "epoch s" is the median epoch. Test -ELBO uses 10 posterior samples per image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+import vaelib  # noqa: E402
+from vaelib.train import RECIPES  # noqa: E402
+
+
+def run_one(prior, recipe, seed, data, iwae):
+    model = vaelib.make_vae(prior, seed=seed, device="cpu")
+    history = vaelib.fit(model, data, recipe=recipe, seed=seed, progress=False)
+    torch.manual_seed(1000 + seed)
+    row = dict(
+        prior=prior, recipe=recipe, seed=seed, epochs=history.epochs, best_epoch=history.best_epoch,
+        epoch_s=statistics.median(history.epoch_seconds), seconds=history.seconds,
+        test_nelbo=vaelib.negative_elbo(model, data.test, num_samples=10),
+    )
+    row["iwae"] = vaelib.negative_log_likelihood(model, data.test, num_samples=iwae) if iwae else float("nan")
+    return row
+
+
+def markdown(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--priors", nargs="+", default=list(vaelib.PRIORS), choices=list(vaelib.PRIORS))
+    parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--iwae", type=int, default=1000, help="IWAE samples K for -log p(x) (0: skip)")
+    args = parser.parse_args(argv)
+
+    print(f"# train_speed: torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}\n")
+    data = vaelib.load_digits(device="cpu")
+    rows = []
+    for seed in args.seeds:
+        for prior in args.priors:
+            for recipe in args.recipes:
+                row = run_one(prior, recipe, seed, data, args.iwae)
+                rows.append(row)
+                print(f"  {prior:14s} {recipe:5s} seed {seed}: {row['epochs']:4d} epochs, "
+                      f"{row['epoch_s'] * 1000:5.0f} ms/epoch, {row['seconds']:6.1f} s, "
+                      f"test -ELBO {row['test_nelbo']:.2f}, IWAE {row['iwae']:.2f}", flush=True)
+
+    print("\n## Per run\n")
+    print(markdown(
+        ["prior", "recipe", "seed", "epochs (best)", "epoch s", "total s", "test -ELBO", "IWAE -log p(x)"],
+        [[r["prior"], r["recipe"], r["seed"], f"{r['epochs']} ({r['best_epoch']})", f"{r['epoch_s']:.3f}",
+          f"{r['seconds']:.1f}", f"{r['test_nelbo']:.2f}", f"{r['iwae']:.2f}"] for r in rows],
+    ))
+
+    print(f"\n## Mean over seeds {args.seeds} (time: median over seeds)\n")
+    summary = []
+    for prior in args.priors:
+        book_seconds = None
+        for recipe in args.recipes:
+            group = [r for r in rows if r["prior"] == prior and r["recipe"] == recipe]
+            seconds = statistics.median(r["seconds"] for r in group)
+            if recipe == "book":
+                book_seconds = seconds
+            ratio = f"{seconds / book_seconds:.2f}" if book_seconds and recipe != "book" else ""
+            summary.append([
+                prior, recipe, f"{statistics.mean(r['epochs'] for r in group):.0f}",
+                f"{statistics.median(r['epoch_s'] for r in group):.3f}", f"{seconds:.1f}",
+                f"{statistics.mean(r['test_nelbo'] for r in group):.2f}",
+                f"{statistics.mean(r['iwae'] for r in group):.2f}", ratio,
+            ])
+    print(markdown(
+        ["prior", "recipe", "epochs", "epoch s", "median s", "test -ELBO", "IWAE -log p(x)", "time / book"],
+        summary,
+    ))
+
+
+if __name__ == "__main__":
+    main()

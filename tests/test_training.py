@@ -1,0 +1,123 @@
+"""fit() learns, repeats itself under a seed, keeps the best weights and fails loudly."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import vaelib
+from vaelib.train import TrainingDiverged
+
+
+def snapshot(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def same_weights(a, b):
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("name", list(vaelib.PRIORS))
+def test_short_training_lowers_validation_loss_well_below_its_start(trained, name):
+    model, before = trained[name]
+    history = model.history
+    assert before > 170  # untrained: about 64 log 17 = 181 nats per image
+    assert history.best_val_loss < before - 50
+    assert history.best_val_loss < 120
+    assert history.epochs == 20 and len(history.val_loss) == 20
+
+
+def test_same_seed_gives_the_same_trained_weights(digits):
+    runs = []
+    for _ in range(2):
+        model = vaelib.make_vae("vampprior", hidden_dim=64, seed=7, device="cpu")
+        vaelib.fit(model, digits, max_epochs=3, seed=7, progress=False)
+        runs.append(snapshot(model))
+    assert same_weights(*runs)
+    other = vaelib.make_vae("vampprior", hidden_dim=64, seed=8, device="cpu")
+    vaelib.fit(other, digits, max_epochs=3, seed=8, progress=False)
+    assert not same_weights(runs[0], snapshot(other))
+
+
+def best_weight_recorder(stop_at=None, exception=None):
+    """A callback that records the weights at each new best epoch (and can interrupt)."""
+    record = {}
+
+    def callback(model, history):
+        if history.best_epoch == history.epochs:
+            record["best"] = snapshot(model)
+            record["epoch"] = history.epochs
+        if stop_at is not None and history.epochs == stop_at:
+            if exception is not None:
+                raise exception
+            return True
+        return False
+
+    return record, callback
+
+
+def test_early_stopping_restores_the_best_weights(digits):
+    model = vaelib.make_vae("mog", hidden_dim=32, seed=0, device="cpu")
+    record, callback = best_weight_recorder()
+    # A learning rate this large makes validation worse soon after a best epoch.
+    history = vaelib.fit(model, digits, max_epochs=60, patience=2, lr=0.02, seed=0, progress=False, callback=callback)
+    assert history.stopped == "early stopping"
+    assert history.epochs - history.best_epoch == 3
+    assert record["epoch"] == history.best_epoch
+    assert same_weights(snapshot(model), record["best"])
+
+
+def test_keyboard_interrupt_stops_cleanly_and_keeps_the_best_model(digits):
+    model = vaelib.make_vae("gtm", hidden_dim=32, seed=0, device="cpu")
+    record, callback = best_weight_recorder(stop_at=4, exception=KeyboardInterrupt())
+    history = vaelib.fit(model, digits, max_epochs=50, seed=0, progress=False, callback=callback)
+    assert history.stopped == "interrupted"
+    assert history.epochs == 4
+    assert same_weights(snapshot(model), record["best"])
+
+
+def test_callback_can_stop_training(digits):
+    model = vaelib.make_vae("standard", hidden_dim=32, seed=0, device="cpu")
+    _, callback = best_weight_recorder(stop_at=2)
+    history = vaelib.fit(model, digits, max_epochs=50, seed=0, progress=False, callback=callback)
+    assert history.stopped == "callback" and history.epochs == 2
+
+
+def test_divergence_raises_a_clear_error_and_keeps_the_best_weights(digits):
+    model = vaelib.make_vae("flow", hidden_dim=32, seed=0, device="cpu")
+    record, _ = best_weight_recorder()
+
+    def corrupt_after_two_epochs(model, history):
+        if history.best_epoch == history.epochs:
+            record["best"] = snapshot(model)
+        if history.epochs == 2:
+            with torch.no_grad():
+                model.decoder.net[0].weight.fill_(float("nan"))
+
+    with pytest.raises(TrainingDiverged, match=r"'flow' prior diverged at epoch 3.*nan"):
+        vaelib.fit(model, digits, max_epochs=10, seed=0, progress=False, callback=corrupt_after_two_epochs)
+    weights = snapshot(model)
+    assert all(torch.isfinite(v).all() for v in weights.values())
+    assert same_weights(weights, record["best"])
+
+
+def test_eval_every_validates_on_schedule(digits):
+    model = vaelib.make_vae("standard", hidden_dim=32, seed=0, device="cpu")
+    history = vaelib.fit(model, digits, max_epochs=7, eval_every=3, seed=0, progress=False)
+    assert history.val_epochs == [3, 6, 7]
+    assert len(history.train_loss) == 7
+
+
+def test_adam_optimiser_is_available(digits):
+    model = vaelib.make_vae("standard", hidden_dim=32, seed=0, device="cpu")
+    history = vaelib.fit(model, digits, max_epochs=2, optimizer="adam", seed=0, progress=False)
+    assert history.recipe["optimizer"] == "adam" and math.isfinite(history.best_val_loss)
+
+
+def test_progress_bar_reports_epochs(digits, capsys):
+    model = vaelib.make_vae("standard", hidden_dim=32, seed=0, device="cpu")
+    vaelib.fit(model, digits, max_epochs=2, seed=0, progress=True)
+    err = capsys.readouterr().err
+    assert "standard" in err and "2/" in err
