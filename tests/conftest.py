@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -37,3 +38,41 @@ def trained(digits):
 def untrained():
     """prior name -> freshly initialised model (seed 0)."""
     return {name: vaelib.make_vae(name, seed=0, device="cpu") for name in vaelib.PRIORS}
+
+
+#: Epochs of the tiny models that the plot, analysis and CLI tests draw and dissect.
+TINY_EPOCHS = 4
+
+
+@contextmanager
+def one_thread():
+    """Run tensor work on one thread, then restore the thread count.
+
+    Tiny models gain nothing from a second thread, and two threads on a busy two-core
+    machine wait on each other: training the tiny models took 20x longer that way.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def single_thread():
+    """The whole test module on one thread (see one_thread)."""
+    with one_thread():
+        yield
+
+
+@pytest.fixture(scope="session")
+def tiny(digits):
+    """prior name -> a small VAE (32 hidden units) trained TINY_EPOCHS epochs with the default recipe."""
+    runs = {}
+    with one_thread():
+        for name in vaelib.PRIORS:
+            model = vaelib.make_vae(name, seed=0, hidden_dim=32, device="cpu")
+            vaelib.fit(model, digits, seed=0, max_epochs=TINY_EPOCHS, progress=False)
+            runs[name] = model
+    return runs

@@ -20,3 +20,12 @@ __all__ += [
     "save", "load", "elbo_parts", "iwae_bound", "negative_elbo", "negative_log_likelihood",
     "fit", "History", "Recipe", "RECIPES", "TrainingDiverged", "get_recipe",
 ]
+
+from . import analysis, plots  # noqa: E402
+from .analysis import ComparisonTable, compare_priors, elbo_surgery, holes, latent_grid  # noqa: E402
+from .plots import posterior_vs_prior, prior_comparison, prior_contours, training_curves  # noqa: E402
+
+__all__ += [
+    "analysis", "plots", "ComparisonTable", "compare_priors", "elbo_surgery", "holes", "latent_grid",
+    "posterior_vs_prior", "prior_comparison", "prior_contours", "training_curves",
+]

@@ -1,0 +1,206 @@
+"""The aggregated posterior, ELBO surgery, holes and the comparison table compute what they claim."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import math
+
+import pytest
+import torch
+from torch.distributions import Independent, Normal, kl_divergence
+
+import vaelib
+from vaelib import analysis
+from vaelib.priors import gaussian_mixture
+
+# Tiny models trained for a few epochs barely use their latent space (I(x; z) ~ 0.01
+# nats), which would make ELBO surgery a weak test. The identity holds for any encoder, so
+# we sharpen theirs: posterior means spread 3x wider, standard deviations e^1.5 ~ 4.5x smaller.
+SPREAD, SHRINK = 3.0, 3.0
+GRID = 200  # quadrature resolution of these tests
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+def sharpened(model):
+    """A copy of ``model`` whose encoder is confident and spread out (the prior is unchanged)."""
+    model = copy.deepcopy(model)  # deepcopy keeps the VampPrior's shared encoder shared
+    out, latent_dim = model.encoder.net[-1], model.latent_dim
+    with torch.no_grad():
+        out.weight[:latent_dim] *= SPREAD
+        out.bias[:latent_dim] *= SPREAD
+        out.bias[latent_dim:] -= SHRINK  # the log-variances
+    return model
+
+
+@pytest.fixture(scope="module")
+def sharp(tiny):
+    return {name: sharpened(model) for name, model in tiny.items()}
+
+
+class FixedMixturePrior(vaelib.Prior):
+    """A prior that is a given Gaussian mixture (uniform weights), e.g. the aggregated posterior."""
+
+    def __init__(self, means, logvars):
+        super().__init__(means.shape[1])
+        self.register_buffer("means", means.detach().clone())
+        self.register_buffer("logvars", logvars.detach().clone())
+
+    def distribution(self):
+        return gaussian_mixture(torch.zeros(len(self.means)), self.means, self.logvars)
+
+
+def with_prior(model, prior):
+    return vaelib.VAE(model.encoder, model.decoder, prior)
+
+
+# ---------------------------------------------------------------------------------------
+# Grid and densities
+# ---------------------------------------------------------------------------------------
+def test_latent_grid_cells_tile_the_extent_and_reshape_with_z2_along_rows():
+    grid = analysis.LatentGrid.over((-2.0, 4.0, -1.0, 1.0), 50)
+    assert grid.points.shape == (2500, 2)
+    assert grid.cell_area * 2500 == pytest.approx(6.0 * 2.0)
+    assert grid.z1[0] == pytest.approx(-2.0 + 0.06) and grid.z1[-1] == pytest.approx(4.0 - 0.06)
+    image_z1, image_z2 = grid.image(grid.points[:, 0]), grid.image(grid.points[:, 1])
+    assert torch.all(image_z1[0] == grid.z1) and torch.all(image_z2[:, 0] == grid.z2)
+    # The midpoint rule integrates a density that fits inside the box to 1.
+    normal = Independent(Normal(torch.tensor([1.0, 0.0]), torch.tensor([0.3, 0.2])), 1)
+    assert grid.integrate(normal.log_prob(grid.points)) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_aggregate_posterior_is_the_average_of_the_posterior_densities(tiny, digits):
+    model, x = tiny["mog"], digits.test[:25]
+    z = torch.randn(40, 2) * 2
+    with torch.no_grad():
+        mean, logvar = model.encoder(x)
+    by_hand = torch.stack([
+        Independent(Normal(mean[n], torch.exp(0.5 * logvar[n])), 1).log_prob(z).exp() for n in range(len(x))
+    ]).mean(0).log()
+    assert torch.allclose(analysis.aggregate_posterior_log_density(model, x, z), by_hand, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(vaelib.PRIORS))
+def test_prior_and_aggregate_posterior_integrate_to_one_on_the_latent_grid(sharp, digits, name):
+    model = sharp[name]
+    grid = analysis.latent_grid(model, digits.test, GRID)
+    # The grid holds each posterior out to 4 standard deviations and the prior's central
+    # 99.8% per coordinate plus a margin: the mass left outside is far below 1%.
+    assert grid.integrate(analysis.aggregate_posterior_log_density(model, digits.test, grid)) == pytest.approx(1, abs=1e-3)
+    assert grid.integrate(analysis.prior_log_density(model, grid)) == pytest.approx(1, abs=1e-2)
+
+
+# ---------------------------------------------------------------------------------------
+# ELBO surgery
+# ---------------------------------------------------------------------------------------
+def test_elbo_surgery_identity_holds_against_the_closed_form_kl_of_the_standard_prior(sharp, digits):
+    model, x = sharp["standard"], digits.test
+    # Left side, exactly: KL between diagonal Gaussians in closed form, averaged over images.
+    with torch.no_grad():
+        posterior = model.posterior(x)
+    standard = Independent(Normal(torch.zeros(2), torch.ones(2)), 1)
+    left = float(kl_divergence(posterior, standard).double().mean())
+    # Right side, independently: I(x; z) and KL(q(z) || p(z)) by quadrature on the grid.
+    grid = analysis.latent_grid(model, x, GRID)
+    surgery = analysis.elbo_surgery(model, x, grid=grid)
+    # The tolerance: the midpoint rule's error on a Gaussian of std sigma with cells of width
+    # h is ~exp(-2 pi^2 sigma^2 / h^2): nothing once h < sigma / 3. The grid misses less than
+    # 1e-5 of q(z)'s mass, where the integrands are a few tens of nats: < 1e-3 nats in all.
+    assert grid.cell_width < float(posterior.stddev.min()) / 3
+    assert surgery.grid_mass == pytest.approx(1, abs=1e-5)
+    assert surgery.mutual_information > 0.5 and surgery.marginal_kl > 1  # a real test: both terms matter
+    assert surgery.mutual_information + surgery.marginal_kl == pytest.approx(left, abs=1e-3)
+
+
+@pytest.mark.parametrize("name", list(vaelib.PRIORS))
+def test_quadrature_and_monte_carlo_agree_on_every_term(sharp, digits, name):
+    model, x = sharp[name], digits.test
+    quadrature = analysis.elbo_surgery(model, x, "quadrature", resolution=GRID)
+    monte_carlo = analysis.elbo_surgery(model, x, "monte-carlo", num_samples=64, seed=0)
+    # Monte Carlo with its own samples: within 4 standard errors (plus 1e-3 for the quadrature).
+    errors = monte_carlo.standard_errors
+    assert monte_carlo.mutual_information == pytest.approx(
+        quadrature.mutual_information, abs=4 * errors["mutual_information"] + 1e-3)
+    assert monte_carlo.marginal_kl == pytest.approx(quadrature.marginal_kl, abs=4 * errors["marginal_kl"] + 1e-3)
+    # The identity across methods: the left side by Monte Carlo, the right side by quadrature.
+    assert monte_carlo.average_kl == pytest.approx(
+        quadrature.mutual_information + quadrature.marginal_kl, abs=4 * errors["average_kl"] + 1e-3)
+    # Mutual information of N images can never exceed log N.
+    assert 0 < quadrature.mutual_information < math.log(len(x))
+
+
+def test_quadrature_needs_a_2d_latent_space_but_monte_carlo_does_not(digits):
+    model = vaelib.make_vae("mog", latent_dim=3, hidden_dim=8, seed=0, device="cpu")
+    with pytest.raises(ValueError, match="2-D latent space.*latent_dim=3"):
+        analysis.elbo_surgery(model, digits.test[:50])
+    surgery = analysis.elbo_surgery(model, digits.test[:50], "monte-carlo", num_samples=8)
+    assert math.isfinite(surgery.average_kl) and abs(surgery.residual) < 1e-9
+
+
+# ---------------------------------------------------------------------------------------
+# Holes
+# ---------------------------------------------------------------------------------------
+def test_holes_are_zero_when_the_prior_is_the_aggregated_posterior(tiny, digits):
+    model, x = tiny["standard"], digits.test
+    with torch.no_grad():
+        means, logvars = model.encoder(x)
+    matched = with_prior(model, FixedMixturePrior(means, logvars))
+    assert analysis.holes(matched, x) == 0.0
+    assert analysis.elbo_surgery(matched, x, resolution=60).marginal_kl == pytest.approx(0, abs=1e-6)
+
+
+def test_holes_are_almost_all_the_mass_of_a_prior_away_from_the_data(tiny, digits):
+    model, x = tiny["standard"], digits.test
+    far = FixedMixturePrior(torch.tensor([[50.0, 50.0]]), torch.zeros(1, 2))
+    assert analysis.holes(with_prior(model, far), x) > 0.999
+
+
+def test_holes_estimate_matches_the_prior_mass_in_thin_regions_by_quadrature(sharp, digits):
+    model, x = sharp["gtm-vampprior"], digits.test
+    estimate = analysis.holes(model, x, ratio=0.1, num_samples=10_000)
+    grid = analysis.latent_grid(model, x, GRID)
+    log_q = analysis.aggregate_posterior_log_density(model, x, grid)
+    log_p = analysis.prior_log_density(model, grid)
+    thin = log_q < math.log(0.1) + log_p
+    by_quadrature = float((torch.exp(log_p) * thin).sum() * grid.cell_area)
+    assert 0.02 < by_quadrature < 0.98  # neither trivially empty nor everything
+    # Binomial standard error of 10,000 samples, 4 of them, plus cells cut by the boundary.
+    assert estimate == pytest.approx(by_quadrature, abs=4 * math.sqrt(0.25 / 10_000) + 0.01)
+
+
+# ---------------------------------------------------------------------------------------
+# The comparison table
+# ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def table(tiny, digits):
+    return analysis.compare_priors(tiny, digits.test, iwae_samples=10, resolution=100)
+
+
+def test_comparison_table_has_one_row_per_prior_with_finite_values(table, tiny):
+    assert [row["prior"] for row in table] == list(tiny)
+    for row in table:
+        assert set(row) == {key for key, _, _ in analysis.COLUMNS}
+        assert all(math.isfinite(value) for key, value in row.items() if key != "prior"), row
+        assert 0 <= row["holes"] <= 1
+    assert table["standard"]["prior_parameters"] == 0 and table["mog"]["prior_parameters"] == 16 * 5
+
+
+def test_comparison_table_columns_add_up_to_the_elbo(table):
+    for row in table:
+        # -ELBO = -E log p(x|z) + I + KL(q(z)||p(z)); -ELBO and the reconstruction share their
+        # Monte Carlo draws, so only the prior term's noise (well below 0.1 nats) remains.
+        parts = row["neg_reconstruction"] + row["mutual_information"] + row["marginal_kl"]
+        assert row["neg_elbo"] == pytest.approx(parts, abs=0.1), row["prior"]
+
+
+def test_comparison_table_prints_as_markdown_and_round_trips_through_csv(table, tmp_path):
+    markdown = str(table)
+    lines = markdown.splitlines()
+    assert lines[0].startswith("| prior | test −ELBO |") and lines[1].startswith("|:---|")
+    assert len([line for line in lines if line.startswith("| ")]) == 1 + len(table)
+    assert table._repr_markdown_() == markdown
+    with open(table.to_csv(tmp_path / "table.csv"), newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert [row["prior"] for row in rows] == [row["prior"] for row in table]
+    assert float(rows[0]["neg_elbo"]) == table.rows[0]["neg_elbo"]

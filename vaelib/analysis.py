@@ -1,0 +1,455 @@
+"""Looking inside a trained VAE: the aggregated posterior, ELBO surgery, holes, a comparison table.
+
+The aggregated posterior is q(z) = (1/N) sum_n q(z|x_n) over the test images. Averaged
+over the data, the KL term of the ELBO splits (Hoffman & Johnson's "ELBO surgery") into
+
+    E_x[KL(q(z|x) || p(z))] = I_q(x; z) + KL(q(z) || p(z)),
+
+an information term the prior cannot change and a term that vanishes when p(z) = q(z).
+Both are integrals over the latent space: with a 2-D latent space we compute them by
+quadrature on a grid, and in any dimension by Monte Carlo (the two cross-check).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+from torch.distributions import MixtureSameFamily
+
+from ._checks import check_int, check_positive_float
+from .evaluate import elbo_parts, negative_log_likelihood
+from .priors import gaussian_mixture
+
+#: Default threshold of :func:`holes`: "thin" means q(z) below a tenth of p(z).
+HOLE_RATIO = 0.1
+
+# Chunks of at most this many log-densities (points x components): about 16 MB of float32.
+_MAX_ELEMENTS = 2**22
+
+
+# ---------------------------------------------------------------------------------------
+# A grid over the 2-D latent space
+# ---------------------------------------------------------------------------------------
+def require_2d(model, what: str) -> None:
+    """Raise a clear error unless the model's latent space is 2-D (quadrature and plots need it)."""
+    if model.latent_dim != 2:
+        raise ValueError(
+            f"{what} needs a 2-D latent space (a grid over the plane); this model has "
+            f"latent_dim={model.latent_dim}. Use method='monte-carlo' where there is one."
+        )
+
+
+@dataclass(frozen=True)
+class LatentGrid:
+    """A regular grid of cell centres over a rectangle of the 2-D latent space.
+
+    Sums over ``points`` times ``cell_area`` are midpoint-rule integrals. Values at the points
+    reshape to an image whose rows run along z2 (bottom to top) and columns along z1.
+    """
+
+    z1: Tensor  # (R,) cell centres along the first latent coordinate
+    z2: Tensor  # (R,) cell centres along the second
+    extent: tuple[float, float, float, float]  # (z1 min, z1 max, z2 min, z2 max): the outer cell edges
+
+    @classmethod
+    def over(cls, extent, resolution: int) -> "LatentGrid":
+        """The grid of ``resolution x resolution`` equal cells covering ``extent``."""
+        check_int("resolution", resolution, 2)
+        left, right, bottom, top = (float(v) for v in extent)
+        if not (right > left and top > bottom):
+            raise ValueError(f"extent must be (left, right, bottom, top) with right > left and top > bottom, got {extent}")
+
+        def centres(lo, hi):
+            step = (hi - lo) / resolution
+            return lo + step * (torch.arange(resolution, dtype=torch.float64) + 0.5)
+
+        return cls(centres(left, right).float(), centres(bottom, top).float(), (left, right, bottom, top))
+
+    @property
+    def resolution(self) -> int:
+        return len(self.z1)
+
+    @property
+    def points(self) -> Tensor:
+        """All cell centres, z1 varying fastest. -> (R * R, 2)"""
+        second, first = torch.meshgrid(self.z2, self.z1, indexing="ij")
+        return torch.stack([first.reshape(-1), second.reshape(-1)], dim=1)
+
+    @property
+    def cell_width(self) -> float:
+        return (self.extent[1] - self.extent[0]) / self.resolution
+
+    @property
+    def cell_area(self) -> float:
+        return self.cell_width * (self.extent[3] - self.extent[2]) / self.resolution
+
+    def image(self, values: Tensor) -> Tensor:
+        """Values at ``points`` as an image for imshow(origin="lower") or contour. (R * R,) -> (R, R)"""
+        return values.reshape(self.resolution, self.resolution)
+
+    def integrate(self, log_density: Tensor) -> float:
+        """The midpoint-rule integral of exp(log_density) over the grid. (R * R,) -> float"""
+        return float(torch.exp(log_density.double()).sum() * self.cell_area)
+
+
+def with_fixed_seed(seed: int, device, fn):
+    """Run ``fn()`` with its own random numbers, leaving the caller's generator untouched."""
+    devices = [device] if torch.device(device).type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        return fn()
+
+
+@torch.no_grad()
+def latent_extent(
+    model,
+    x: Tensor | None = None,
+    *,
+    posterior=None,
+    posterior_stds: float = 4.0,
+    prior_tail: float = 1e-3,
+    num_prior_samples: int = 4000,
+    margin: float = 0.05,
+) -> tuple[float, float, float, float]:
+    """A square box that holds the encoder's posteriors for ``x`` and nearly all the prior's mass.
+
+    Posteriors count out to ``posterior_stds`` standard deviations from their means; the prior
+    from its ``prior_tail`` to its 1 - ``prior_tail`` quantile per coordinate (from samples drawn
+    with a fixed seed, so repeated calls give the same box). A ``margin`` is added on each side.
+    posterior: q(z|x) when the caller has it already (saves an encoder pass; x is then unused).
+    x: (N, D) or None -> (z1 min, z1 max, z2 min, z2 max)
+    """
+    require_2d(model, "a latent grid")
+    samples = with_fixed_seed(0, model.device, lambda: model.prior.sample(num_prior_samples))
+    tail = torch.tensor([prior_tail, 1 - prior_tail], device=samples.device)
+    quantiles = torch.quantile(samples, tail, dim=0)  # (2, L): low and high per coordinate
+    low, high = quantiles[0], quantiles[1]
+    if posterior is None and x is not None:
+        posterior = model.posterior(model.check_images(x))
+    if posterior is not None:
+        reach = posterior_stds * posterior.stddev
+        low = torch.minimum(low, (posterior.mean - reach).min(0).values)
+        high = torch.maximum(high, (posterior.mean + reach).max(0).values)
+    return square_extent((float(low[0]), float(high[0]), float(low[1]), float(high[1])), margin)
+
+
+def square_extent(extent, margin: float = 0.0) -> tuple[float, float, float, float]:
+    """The smallest square around ``extent`` (same centre), widened by ``margin`` of its side on each side."""
+    left, right, bottom, top = extent
+    half = max(right - left, top - bottom) / 2 * (1 + 2 * margin)
+    centre1, centre2 = (left + right) / 2, (bottom + top) / 2
+    return (centre1 - half, centre1 + half, centre2 - half, centre2 + half)
+
+
+def union_extent(extents) -> tuple[float, float, float, float]:
+    """The smallest box holding every extent in ``extents``."""
+    extents = list(extents)
+    return (
+        min(e[0] for e in extents), max(e[1] for e in extents),
+        min(e[2] for e in extents), max(e[3] for e in extents),
+    )
+
+
+def latent_grid(model, x: Tensor | None = None, resolution: int = 200, **extent_options) -> LatentGrid:
+    """A grid over the region where the posteriors of ``x`` and the prior live (see latent_extent).
+
+    x: (N, D) or None -> LatentGrid with resolution**2 points
+    """
+    return LatentGrid.over(latent_extent(model, x, **extent_options), resolution)
+
+
+# ---------------------------------------------------------------------------------------
+# Densities on a grid (or at any latent points)
+# ---------------------------------------------------------------------------------------
+@torch.no_grad()
+def aggregate_posterior(model, x: Tensor) -> MixtureSameFamily:
+    """q(z) = (1/N) sum_n q(z|x_n) as a distribution: a uniform mixture of the N posteriors.
+
+    x: (N, D) -> event_shape (L,)
+    """
+    means, logvars = model.encoder(model.check_images(x))
+    # Equal logits give weights 1/N, so log q(z) = logsumexp_n log q(z|x_n) - log N.
+    return gaussian_mixture(torch.zeros(len(means), device=means.device), means, logvars)
+
+
+def prior_log_density(model, z) -> Tensor:
+    """log p(z) at latent points or grid points (one batched call up to 65536 points).
+
+    z: (P, L) or LatentGrid -> (P,) on the CPU
+    """
+    points = z.points if isinstance(z, LatentGrid) else z
+    with torch.no_grad():
+        prior = model.prior.distribution()  # built once: the VampPrior runs its encoder here
+        return torch.cat([prior.log_prob(part.to(model.device)).cpu() for part in points.split(2**16)])
+
+
+def aggregate_posterior_log_density(model, x: Tensor, z) -> Tensor:
+    """log q(z) of the aggregated posterior of ``x`` at latent points or grid points.
+
+    x: (N, D), z: (P, L) or LatentGrid -> (P,) on the CPU
+    """
+    points = z.points if isinstance(z, LatentGrid) else z
+    q = aggregate_posterior(model, x)
+    with torch.no_grad():
+        chunk = max(1, _MAX_ELEMENTS // len(x))
+        return torch.cat([q.log_prob(part.to(model.device)).cpu() for part in points.split(chunk)])
+
+
+# ---------------------------------------------------------------------------------------
+# ELBO surgery
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ELBOSurgery:
+    """E_x[KL(q(z|x) || p(z))] = I_q(x; z) + KL(q(z) || p(z)), each in nats per image.
+
+    method: "quadrature" or "monte-carlo". standard_errors (Monte Carlo only): of each term.
+    grid_mass (quadrature only): the integral of q(z) over the grid, 1 when the grid holds it all.
+    """
+
+    average_kl: float
+    mutual_information: float
+    marginal_kl: float
+    method: str
+    standard_errors: dict | None = None
+    grid_mass: float | None = None
+
+    @property
+    def residual(self) -> float:
+        """average_kl - (mutual_information + marginal_kl): zero up to numerical error."""
+        return self.average_kl - (self.mutual_information + self.marginal_kl)
+
+
+@torch.no_grad()
+def elbo_surgery(
+    model,
+    x: Tensor,
+    method: str = "quadrature",
+    *,
+    grid: LatentGrid | None = None,
+    resolution: int = 300,
+    num_samples: int = 64,
+    seed: int | None = 0,
+) -> ELBOSurgery:
+    """Split the average KL of the ELBO into I_q(x; z) and KL(q(z) || p(z)) over the images ``x``.
+
+    method="quadrature" (2-D latent only) integrates over ``grid`` (default: latent_grid at
+    ``resolution``); method="monte-carlo" draws ``num_samples`` z ~ q(z|x_n) per image
+    (seed: fixed random numbers, None: the global generator). Within one method the identity
+    holds by construction (both sides share the integrals or the samples): to check it,
+    compare the methods, or the closed-form KL of the standard prior. x: (N, D) -> ELBOSurgery
+    """
+    if method == "quadrature":
+        return _surgery_by_quadrature(model, x, grid if grid is not None else latent_grid(model, x, resolution))
+    if method == "monte-carlo":
+        check_int("num_samples", num_samples, 2)
+        if seed is None:
+            return _surgery_by_monte_carlo(model, x, num_samples)
+        return with_fixed_seed(seed, model.device, lambda: _surgery_by_monte_carlo(model, x, num_samples))
+    raise ValueError(f"unknown method {method!r}; choose 'quadrature' or 'monte-carlo'")
+
+
+def _surgery_by_quadrature(model, x: Tensor, grid: LatentGrid) -> ELBOSurgery:
+    require_2d(model, "ELBO surgery by quadrature")
+    log_q = aggregate_posterior_log_density(model, x, grid).double()
+    log_p = prior_log_density(model, grid).double()
+    mass = torch.exp(log_q) * grid.cell_area  # q(z) dz in each cell
+
+    def expect(values: Tensor) -> float:
+        """E_q(z)[values] as a sum over cells; 0 * log 0 = 0 where q underflows, not NaN."""
+        return float(torch.where(mass > 0, mass * values, 0.0).sum())
+
+    # The posteriors' entropies are Gaussian: exact, no grid needed.
+    posterior_entropy = float(model.posterior(model.check_images(x)).entropy().double().mean())
+    aggregate_entropy = -expect(log_q)
+    return ELBOSurgery(
+        # E_n E_q(z|x_n)[log q(z|x_n) - log p(z)] = -mean entropy - E_q(z)[log p(z)]
+        average_kl=-posterior_entropy - expect(log_p),
+        mutual_information=aggregate_entropy - posterior_entropy,
+        marginal_kl=expect(log_q - log_p),
+        method="quadrature",
+        grid_mass=float(mass.sum()),
+    )
+
+
+def _surgery_by_monte_carlo(model, x: Tensor, num_samples: int) -> ELBOSurgery:
+    posterior = model.posterior(model.check_images(x))
+    z = posterior.sample((num_samples,))  # (S, N, L): num_samples draws from each q(z|x_n)
+    log_posterior = posterior.log_prob(z)  # (S, N)
+    points = z.reshape(-1, z.shape[-1])
+    log_prior = prior_log_density(model, points).to(z.device).view_as(log_posterior)
+    log_aggregate = aggregate_posterior_log_density(model, x, points).to(z.device).view_as(log_posterior)
+    terms = {
+        "average_kl": log_posterior - log_prior,
+        "mutual_information": log_posterior - log_aggregate,
+        "marginal_kl": log_aggregate - log_prior,
+    }
+    # Each image is a stratum: the error comes from the spread of the S draws within each image.
+    errors = {
+        name: math.sqrt(float(t.double().var(0).mean()) / t.numel()) for name, t in terms.items()
+    }
+    return ELBOSurgery(
+        **{name: float(t.double().mean()) for name, t in terms.items()},
+        method="monte-carlo",
+        standard_errors=errors,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Holes
+# ---------------------------------------------------------------------------------------
+@torch.no_grad()
+def holes(model, x: Tensor, ratio: float = HOLE_RATIO, num_samples: int = 10_000, seed: int | None = 0) -> float:
+    """The share of the prior's mass that lies in "holes": where the data's codes are very thin.
+
+    Draw z from the prior p(z) and ask: is the aggregated posterior q(z) of the images ``x``
+    (where the encoder actually puts data) less than ``ratio`` times p(z) here? The answer is
+    the fraction of prior samples for which it is, P_{z ~ p}[q(z) < ratio * p(z)]: 0 means
+    every region the prior samples from is also used by the data; 0.3 means 30% of samples
+    from the prior land where the decoder has (almost) never been trained, and tend to
+    decode to poor images. It is exactly 0 when p(z) = q(z). Any latent dimension; a Monte
+    Carlo estimate with standard error at most 0.5 / sqrt(num_samples).
+    x: (N, D) -> float in [0, 1]
+    """
+    check_positive_float("ratio", ratio)
+    check_int("num_samples", num_samples, 1)
+
+    def estimate():
+        z = model.prior.sample(num_samples)
+        gap = aggregate_posterior_log_density(model, x, z) - prior_log_density(model, z)
+        return float((gap < math.log(ratio)).double().mean())
+
+    return estimate() if seed is None else with_fixed_seed(seed, model.device, estimate)
+
+
+# ---------------------------------------------------------------------------------------
+# Comparison table
+# ---------------------------------------------------------------------------------------
+#: (key, Markdown header, format) of each column of a comparison table.
+COLUMNS = (
+    ("prior", "prior", "{}"),
+    ("neg_elbo", "test −ELBO", "{:.2f}"),
+    ("nll_iwae", "−log p(x) (IWAE)", "{:.2f}"),
+    ("neg_reconstruction", "−E log p(x|z)", "{:.2f}"),
+    ("mutual_information", "I(x; z)", "{:.2f}"),
+    ("marginal_kl", "KL(q(z) ‖ p(z))", "{:.2f}"),
+    ("holes", "holes", "{:.1%}"),
+    ("prior_parameters", "prior params", "{:,}"),
+    ("train_seconds", "train s", "{:.1f}"),
+)
+
+
+class ComparisonTable:
+    """One row per trained model, as plain dicts; prints as Markdown, saves as CSV."""
+
+    columns = COLUMNS
+
+    def __init__(self, rows=(), notes: str = ""):
+        self.rows = [dict(row) for row in rows]
+        self.notes = notes
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __getitem__(self, prior: str) -> dict:
+        """The row of the prior called ``prior``."""
+        for row in self.rows:
+            if row["prior"] == prior:
+                return row
+        raise KeyError(f"no row for prior {prior!r}; rows: {[row['prior'] for row in self.rows]}")
+
+    def to_markdown(self) -> str:
+        """A GitHub-flavoured Markdown table, followed by the notes."""
+        lines = [
+            "| " + " | ".join(header for _, header, _ in self.columns) + " |",
+            "|" + "".join(":---|" if key == "prior" else "---:|" for key, _, _ in self.columns),
+        ]
+        for row in self.rows:
+            cells = [_format(row.get(key), fmt) for key, _, fmt in self.columns]
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines) + (f"\n\n{self.notes}" if self.notes else "")
+
+    def __str__(self) -> str:
+        return self.to_markdown()
+
+    def __repr__(self) -> str:
+        return f"ComparisonTable({len(self)} rows: {', '.join(str(row['prior']) for row in self.rows)})"
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def to_csv(self, path) -> Path:
+        """Write the rows, unformatted, with the column keys as the header line."""
+        path = Path(path)
+        keys = [key for key, _, _ in self.columns]
+        with path.open("w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=keys, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(self.rows)
+        return path
+
+
+def _format(value, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return fmt.format(value)
+
+
+def named_models(models) -> dict:
+    """A dict name -> model from a dict, or from a list of models (named by their prior)."""
+    if isinstance(models, dict):
+        return dict(models)
+    return {model.prior_name: model for model in models}
+
+
+def comparison_row(
+    model,
+    x: Tensor,
+    *,
+    name: str | None = None,
+    iwae_samples: int = 1000,
+    elbo_samples: int = 10,
+    resolution: int = 300,
+    ratio: float = HOLE_RATIO,
+) -> dict:
+    """Every number of the comparison table for one trained model on the test images ``x``."""
+    parts = elbo_parts(model, x, num_samples=elbo_samples)
+    method = "quadrature" if model.latent_dim == 2 else "monte-carlo"
+    surgery = elbo_surgery(model, x, method, resolution=resolution)
+    history = model.history
+    return dict(
+        prior=name or model.prior_name,
+        neg_elbo=-parts["elbo"],
+        nll_iwae=negative_log_likelihood(model, x, num_samples=iwae_samples),
+        neg_reconstruction=-parts["reconstruction"],
+        mutual_information=surgery.mutual_information,
+        marginal_kl=surgery.marginal_kl,
+        holes=holes(model, x, ratio),
+        prior_parameters=model.prior.num_parameters(),
+        train_seconds=history.seconds if history is not None else math.nan,
+    )
+
+
+def compare_priors(models, x: Tensor, *, iwae_samples: int = 1000, **options) -> ComparisonTable:
+    """The comparison table of trained models (dict name -> VAE, or a list) on the test images ``x``.
+
+    Options go to :func:`comparison_row` (elbo_samples, resolution, ratio).
+    """
+    rows = [
+        comparison_row(model, x, name=name, iwae_samples=iwae_samples, **options)
+        for name, model in named_models(models).items()
+    ]
+    ratio = options.get("ratio", HOLE_RATIO)
+    notes = (
+        f"Nats per test image. −ELBO ≈ −E log p(x|z) + I(x; z) + KL(q(z) ‖ p(z)) (ELBO surgery). "
+        f"−log p(x): importance-sampled (IWAE, K={iwae_samples}). "
+        f"holes: share of prior samples where q(z) < {ratio:g} p(z)."
+    )
+    return ComparisonTable(rows, notes)

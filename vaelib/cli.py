@@ -1,0 +1,220 @@
+"""The command line: ``python -m vaelib figures --out DIR`` redraws every figure of the collection.
+
+Each prior is trained once (with a progress bar) and cached in DIR/checkpoints; a later run
+with the same settings (seed, recipe, epochs, architecture, vaelib version) loads it instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+#: (file stem, what it shows) of the figures drawn for every prior; "{prior}" is filled in.
+PRIOR_FIGURES = (
+    ("contours-{prior}", "prior contours and encoder samples (the book's Fig. 4.13)"),
+    ("contours-labels-{prior}", "the same, dots coloured by digit"),
+    ("posterior-vs-prior-{prior}", "aggregated posterior q(z) beside p(z), holes hatched"),
+    ("samples-{prior}", "images decoded from prior samples"),
+    ("reconstructions-{prior}", "test images and their reconstructions"),
+    ("manifold-{prior}", "images decoded over a grid of z"),
+)
+#: The figures drawn once for all priors together.
+SHARED_FIGURES = (
+    ("training-curves", "validation -ELBO per epoch"),
+    ("comparison", "one contour panel per prior, same axes"),
+    ("comparison-labels", "the same, dots coloured by digit"),
+)
+
+
+class CommandError(Exception):
+    """A problem to report in one line, without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``vaelib`` argument parser with its ``figures`` command."""
+    from . import PRIORS
+    from .train import DEFAULT_RECIPE, RECIPES
+
+    parser = argparse.ArgumentParser(prog="vaelib", description="Priors for VAEs: figures and tables.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    listing = "\n".join(f"  {stem.format(prior='PRIOR')}: {what}" for stem, what in PRIOR_FIGURES + SHARED_FIGURES)
+    figures = commands.add_parser(
+        "figures",
+        help="train (or load) every prior and draw every figure",
+        description="Train every prior (or load the checkpoints a previous run left in DIR with the same "
+        "settings), then write every figure as PNG and PDF and the comparison table as Markdown and CSV.",
+        epilog=f"Files written to DIR:\n{listing}\n  comparison.md, comparison.csv: the comparison table\n"
+        "  checkpoints/PRIOR.pt (+ .json settings): the trained models, reused by later runs",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    figures.add_argument("--out", type=Path, default=Path("figures"), metavar="DIR",
+                         help="output directory (default: %(default)s)")
+    figures.add_argument("--priors", nargs="+", choices=list(PRIORS), default=list(PRIORS), metavar="PRIOR",
+                         help=f"priors to train and draw (default: all of {', '.join(PRIORS)})")
+    figures.add_argument("--epochs", type=_positive_int, default=None,
+                         help="maximum training epochs (default: the recipe's, with early stopping)")
+    figures.add_argument("--seed", type=int, default=0, help="seed of weights, training and figures (default: 0)")
+    figures.add_argument("--grid", type=_positive_int, default=300, metavar="RESOLUTION",
+                         help="latent grid points per side for densities and quadrature (default: %(default)s)")
+    figures.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda if available)")
+    figures.add_argument("--recipe", choices=list(RECIPES), default=DEFAULT_RECIPE,
+                         help="training recipe (default: %(default)s)")
+    figures.add_argument("--iwae", type=_positive_int, default=1000, metavar="K",
+                         help="importance samples for the -log p(x) estimate (default: %(default)s)")
+    figures.add_argument("--formats", nargs="+", choices=["png", "pdf", "svg"], default=["png", "pdf"],
+                         help="figure file formats (default: png pdf)")
+    # For quick checks (the tests): a smaller encoder/decoder than the book's 256 units.
+    figures.add_argument("--hidden-dim", type=_positive_int, default=256, help=argparse.SUPPRESS)
+    figures.set_defaults(run=run_figures)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def main(argv=None) -> int:
+    """Run the ``vaelib`` command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except CommandError as error:
+        print(f"vaelib {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"vaelib {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+# ---------------------------------------------------------------------------------------
+# vaelib figures
+# ---------------------------------------------------------------------------------------
+def check_writable(directory: Path) -> Path:
+    """Create ``directory`` if needed and prove a file can be written there, or raise CommandError."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        raise CommandError(f"cannot write to {str(directory)!r}: {error.strerror or error}") from None
+    return directory
+
+
+def training_settings(prior: str, *, seed: int, recipe, hidden_dim: int) -> dict:
+    """Everything that decides a trained model: a cached checkpoint is reused only if these match."""
+    from . import __version__
+
+    return dict(prior=prior, seed=seed, hidden_dim=hidden_dim, recipe=asdict(recipe), vaelib=__version__)
+
+
+def train_or_load(prior: str, data, directory: Path, *, seed: int, recipe, hidden_dim: int, device=None,
+                  progress: bool = True):
+    """The model of ``prior`` trained with these settings: from DIR/checkpoints if cached there, else trained and cached."""
+    from . import fit, load, make_vae, save
+    from .train import TrainingDiverged
+
+    settings = training_settings(prior, seed=seed, recipe=recipe, hidden_dim=hidden_dim)
+    checkpoint = directory / "checkpoints" / f"{prior}.pt"
+    settings_file = checkpoint.with_suffix(".json")
+    if checkpoint.exists() and settings_file.exists():
+        try:
+            cached = json.loads(settings_file.read_text())
+        except (OSError, ValueError):
+            cached = None
+        if cached == settings:
+            model = load(checkpoint, device=device)
+            print(f"{prior}: loaded {checkpoint} (same settings; trained {model.history.epochs} epochs)")
+            return model
+        print(f"{prior}: the cached checkpoint was trained with other settings; training again")
+    model = make_vae(prior, seed=seed, hidden_dim=hidden_dim, device=device)
+    try:
+        history = fit(model, data, recipe=recipe, seed=seed, progress=progress)
+    except TrainingDiverged as error:
+        raise CommandError(str(error)) from None
+    if history.stopped == "interrupted":
+        raise KeyboardInterrupt  # a half-trained model must not be cached as if it were finished
+    save(model, checkpoint)
+    settings_file.write_text(json.dumps(settings, indent=2) + "\n")
+    return model
+
+
+def run_figures(args) -> int:
+    """Train or load every prior, then write the figures and the comparison table to args.out."""
+    import torch
+
+    from . import load_digits
+    from .analysis import compare_priors
+    from .train import get_recipe
+
+    directory = check_writable(args.out)
+    try:
+        device = torch.device(args.device) if args.device else None
+        if device is not None:
+            torch.empty(0, device=device)
+    except (RuntimeError, AssertionError) as error:
+        raise CommandError(f"cannot use device {args.device!r}: {error}") from None
+    recipe = get_recipe(args.recipe, max_epochs=args.epochs)
+    data = load_digits(device=device)
+    models = {}
+    for prior in dict.fromkeys(args.priors):  # drop repeats, keep the order
+        models[prior] = train_or_load(prior, data, directory, seed=args.seed, recipe=recipe,
+                                      hidden_dim=args.hidden_dim, device=device)
+
+    print("evaluating: test -ELBO, IWAE, ELBO surgery, holes ...", flush=True)
+    torch.manual_seed(args.seed)
+    table = compare_priors(models, data.test, iwae_samples=args.iwae, resolution=args.grid)
+    (directory / "comparison.md").write_text(table.to_markdown() + "\n")
+    table.to_csv(directory / "comparison.csv")
+    print(table)
+
+    written = draw_figures(models, data, table, directory, formats=args.formats, grid=args.grid, seed=args.seed)
+    print(f"wrote {len(written)} figure files, comparison.md and comparison.csv to {directory}")
+    return 0
+
+
+def draw_figures(models: dict, data, table, directory: Path, *, formats=("png", "pdf"), grid: int = 300,
+                 seed: int = 0) -> list[Path]:
+    """Draw every figure of PRIOR_FIGURES and SHARED_FIGURES into ``directory``; returns the files written."""
+    import torch
+
+    from . import plots
+
+    written = []
+
+    def save(figure, stem):
+        for fmt in formats:
+            path = directory / f"{stem}.{fmt}"
+            figure.savefig(path, dpi=150)
+            written.append(path)
+
+    test, labels = data.test, data.test_labels
+    for prior, model in models.items():
+        torch.manual_seed(seed)  # the same encoder samples in every run
+        neg_elbo = table[prior]["neg_elbo"]
+        drawings = (
+            lambda: plots.prior_contours(model, test, neg_elbo=neg_elbo, resolution=grid),
+            lambda: plots.prior_contours(model, test, labels, neg_elbo=neg_elbo, resolution=grid),
+            lambda: plots.posterior_vs_prior(model, test, resolution=grid),
+            lambda: plots.prior_samples(model, seed=seed),
+            lambda: plots.reconstructions(model, test),
+            lambda: plots.latent_manifold(model, test),
+        )
+        for (stem, _), draw in zip(PRIOR_FIGURES, drawings):
+            save(draw(), stem.format(prior=prior))
+    neg_elbos = {row["prior"]: row["neg_elbo"] for row in table}
+    torch.manual_seed(seed)
+    save(plots.training_curves(models), "training-curves")
+    save(plots.prior_comparison(models, test, neg_elbos=neg_elbos, resolution=grid), "comparison")
+    save(plots.prior_comparison(models, test, labels, neg_elbos=neg_elbos, resolution=grid), "comparison-labels")
+    return written

@@ -1,0 +1,419 @@
+"""Figures of a trained VAE: prior contours (the book's Fig. 4.13), q(z) against p(z), samples,
+reconstructions, the latent manifold, training curves and a side-by-side comparison.
+
+Every function returns a matplotlib Figure and can draw into axes you pass (``ax=`` or
+``axes=``), clearing them first, so a widget can redraw in place. Figures are built with
+the object-oriented API only: no pyplot state, no backend chosen here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+import numpy as np
+import torch
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from torch import Tensor
+
+from . import analysis
+from .data import IMAGE_SHAPE
+from .evaluate import negative_elbo
+from .train import History
+
+#: Contour lines enclose these shares of the prior's mass (highest-density regions).
+MASS_LEVELS = (0.25, 0.5, 0.75, 0.9, 0.99)
+
+#: Latent grid resolution of the contour plots: smooth lines, and fast enough to redraw live.
+CONTOUR_RESOLUTION = 80
+
+#: The plots frame each posterior out to this many standard deviations (quadrature uses 4):
+#: wide enough for every encoder sample, without the empty border of the quadrature grid.
+PLOT_REACH = 3.0
+
+# Black ink on white paper, as the digits print in the book; light grey between tiles.
+IMAGE_CMAP = matplotlib.colormaps["gray_r"].with_extremes(bad="#e6e6e6")
+# Densities below the colour scale (or underflowing to 0) take its darkest colour.
+DENSITY_CMAP = matplotlib.colormaps["magma"].with_extremes(under="black", bad="black")
+LABEL_COLORS = matplotlib.colormaps["tab10"].colors  # digit d is drawn in colour d
+LEGEND_STYLE = dict(title="digit", fontsize=7, title_fontsize=8, frameon=False, handletextpad=0.1)
+
+
+# ---------------------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------------------
+def _figure_and_axes(ax, figsize):
+    """The Figure of ``ax`` (cleared, to redraw in place), or a new Figure with one Axes."""
+    if ax is not None:
+        ax.clear()
+        return ax.figure, ax
+    figure = Figure(figsize=figsize, layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def _figure_and_axes_row(axes, count: int, figsize, **subplot_options):
+    """The Figure of ``axes`` (``count`` Axes, cleared), or a new Figure with ``count`` in a row."""
+    if axes is not None:
+        axes = list(np.ravel(axes))
+        if len(axes) != count:
+            raise ValueError(f"expected {count} axes, got {len(axes)}")
+        for ax in axes:
+            ax.clear()
+        return axes[0].figure, axes
+    figure = Figure(figsize=figsize, layout="constrained")
+    return figure, list(np.ravel(figure.subplots(1, count, squeeze=False, **subplot_options)))
+
+
+def _label_latent_axes(ax, extent) -> None:
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_aspect("equal")
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+
+
+def mass_levels(density: Tensor, cell_area: float, masses=MASS_LEVELS) -> tuple[np.ndarray, list]:
+    """Density levels whose superlevel sets hold the given shares of the mass (highest first).
+
+    density: (P,) values of a normalised density on a grid with cells of ``cell_area`` ->
+    (levels increasing, as contour wants them; the share each level encloses). Shares the grid
+    cannot reach (mass outside it) are dropped.
+    """
+    values = torch.sort(density.double().flatten(), descending=True).values
+    enclosed = torch.cumsum(values, 0) * cell_area
+    levels, shares = [], []
+    for share in sorted(masses, reverse=True):  # the lowest density (largest share) first
+        index = int(torch.searchsorted(enclosed, torch.tensor(share, dtype=enclosed.dtype)))
+        if index < len(values) and float(values[index]) > 0:
+            level = float(values[index])
+            if not levels or level > levels[-1]:
+                levels.append(level)
+                shares.append(share)
+    return np.array(levels), shares
+
+
+def _draw_prior_contours(ax, grid, log_density: Tensor, masses, colors=None, linewidths=0.9, alpha=1.0):
+    """Contour lines of the density at the mass levels, each labelled with the share it encloses."""
+    density = torch.exp(log_density)
+    levels, shares = mass_levels(density, grid.cell_area, masses)
+    if len(levels) == 0:
+        return None
+    if colors is None:
+        # Dark inside, lighter outside; stop short of viridis' yellow, which vanishes on white.
+        colors = [matplotlib.colormaps["viridis"](t) for t in np.linspace(0.8, 0.0, len(levels))]
+    contours = ax.contour(
+        grid.z1.numpy(), grid.z2.numpy(), grid.image(density).numpy(),
+        levels=levels, colors=colors, linewidths=linewidths, alpha=alpha,
+    )
+    ax.clabel(contours, fmt=dict(zip(contours.levels, (f"{s:.0%}" for s in shares))), fontsize=6, inline_spacing=2)
+    return contours
+
+
+def _mosaic(images: Tensor, ncols: int, pad: int = 1) -> np.ndarray:
+    """Images (n, 64) tiled into rows of ``ncols``, separated by ``pad`` NaN pixels. -> (H, W)"""
+    height, width = IMAGE_SHAPE
+    n = images.shape[0]
+    nrows = math.ceil(n / ncols)
+    canvas = np.full((nrows * (height + pad) - pad, ncols * (width + pad) - pad), np.nan)
+    for i, image in enumerate(images.detach().float().cpu().numpy()):
+        row, col = divmod(i, ncols)
+        top, left = row * (height + pad), col * (width + pad)
+        canvas[top : top + height, left : left + width] = image.reshape(height, width)
+    return canvas
+
+
+def _digit_legend(labels: Tensor) -> tuple[list, list]:
+    """Legend handles and texts for the digits present in ``labels``."""
+    digits = sorted(set(labels.tolist()))
+    handles = [Line2D([], [], linestyle="", marker="o", markersize=4, color=LABEL_COLORS[d % 10]) for d in digits]
+    return handles, [str(d) for d in digits]
+
+
+def _decode(model, z: Tensor, decode: str) -> Tensor:
+    """Images for latent points: "mean" (grey levels), "mode" (crisp) or "sample" (noisy)."""
+    if decode == "mean":
+        return model.decode_mean(z)
+    if decode == "mode":
+        return model.decode_mode(z)
+    if decode == "sample":
+        with torch.no_grad():
+            return model.decoder.distribution(z.to(model.device)).sample()
+    raise ValueError(f"unknown decode {decode!r}; choose 'mean', 'mode' or 'sample'")
+
+
+def _show_images(ax, images: Tensor, ncols: int, top: float, title: str) -> None:
+    ax.imshow(_mosaic(images, ncols), cmap=IMAGE_CMAP, vmin=0, vmax=top, interpolation="nearest")
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=10)
+
+
+# ---------------------------------------------------------------------------------------
+# 1. Prior contours with the encoder's samples (the book's Fig. 4.13)
+# ---------------------------------------------------------------------------------------
+def prior_contours(
+    model,
+    x: Tensor,
+    labels: Tensor | None = None,
+    *,
+    ax=None,
+    grid: analysis.LatentGrid | None = None,
+    resolution: int = CONTOUR_RESOLUTION,
+    masses=MASS_LEVELS,
+    neg_elbo: float | None = None,
+    title: str | None = None,
+    sample: bool = True,
+    legend: bool = True,
+):
+    """Contours of the prior p(z) with one encoder sample z ~ q(z|x) per image as a dot.
+
+    Each contour line encloses a share of the prior's mass (``masses``). labels: colour the
+    dots by digit (with a legend unless legend=False). neg_elbo: the test -ELBO for the title
+    (computed on ``x`` when not given). sample=False plots posterior means. ax: redraw into it.
+    x: (N, D) images, labels: (N,) or None -> Figure
+    """
+    analysis.require_2d(model, "prior_contours")
+    figure, ax = _figure_and_axes(ax, (5.4, 4.2) if labels is not None else (4.4, 4.2))
+    x = model.check_images(x)
+    with torch.no_grad():
+        posterior = model.posterior(x)
+        z = (posterior.sample() if sample else posterior.mean).cpu().numpy()
+    if grid is None:
+        extent = analysis.latent_extent(model, posterior=posterior, posterior_stds=PLOT_REACH)
+        grid = analysis.LatentGrid.over(extent, resolution)
+    _draw_prior_contours(
+        ax, grid, analysis.prior_log_density(model, grid), masses,
+        # Neutral lines under coloured dots (tab10 has a grey of its own, for the 7s).
+        colors="black" if labels is not None else None, alpha=0.55 if labels is not None else 1.0,
+    )
+    if labels is None:
+        ax.scatter(z[:, 0], z[:, 1], s=3, c="black", linewidths=0)
+    else:
+        labels = labels.cpu().numpy()
+        ax.scatter(z[:, 0], z[:, 1], s=5, c=[LABEL_COLORS[d % 10] for d in labels.tolist()], linewidths=0)
+        if legend:
+            ax.legend(*_digit_legend(labels), loc="center left", bbox_to_anchor=(1.01, 0.5), borderaxespad=0.0,
+                      **LEGEND_STYLE)
+    _label_latent_axes(ax, grid.extent)
+    if title is None:
+        if neg_elbo is None:
+            neg_elbo = negative_elbo(model, x)
+        title = f"{model.prior_name} prior: test −ELBO {neg_elbo:.2f}"
+    ax.set_title(title, fontsize=10)
+    return figure
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Aggregated posterior q(z) against the prior p(z)
+# ---------------------------------------------------------------------------------------
+def posterior_vs_prior(
+    model,
+    x: Tensor,
+    *,
+    axes=None,
+    grid: analysis.LatentGrid | None = None,
+    resolution: int = 150,
+    ratio: float = analysis.HOLE_RATIO,
+    floor: float = 1e-3,
+):
+    """Heat maps of the aggregated posterior q(z) and the prior p(z) on one grid and colour scale.
+
+    Hatched: the holes, where q(z) < ratio * p(z) inside the region holding 99% of the prior's
+    mass; the prior's title gives the share of prior mass in holes (analysis.holes). Colours
+    are logarithmic down to ``floor`` times the highest density. axes: two Axes to redraw into.
+    x: (N, D) -> Figure (two panels and a colour bar)
+    """
+    analysis.require_2d(model, "posterior_vs_prior")
+    figure, axes = _figure_and_axes_row(axes, 2, (8.2, 3.9), sharex=True, sharey=True)
+    x = model.check_images(x)
+    if grid is None:
+        grid = analysis.latent_grid(model, x, resolution)
+    log_q = analysis.aggregate_posterior_log_density(model, x, grid)
+    log_p = analysis.prior_log_density(model, grid)
+    top = float(torch.exp(torch.maximum(log_q.max(), log_p.max())))
+    norm = LogNorm(vmin=floor * top, vmax=top)
+    prior_99 = mass_levels(torch.exp(log_p), grid.cell_area, (0.99,))[0]
+    in_holes = (log_q - log_p < math.log(ratio)) & (torch.exp(log_p) >= (prior_99[0] if len(prior_99) else 0))
+    share = analysis.holes(model, x, ratio)
+    titles = ("aggregated posterior $q(z)$", f"prior $p(z)$: {share:.1%} of its mass in holes")
+    for ax, log_density, title in zip(axes, (log_q, log_p), titles):
+        image = ax.imshow(grid.image(torch.exp(log_density)).numpy(), origin="lower", extent=grid.extent,
+                          cmap=DENSITY_CMAP, norm=norm, interpolation="bilinear")
+        if bool(in_holes.any()):
+            ax.contourf(grid.z1.numpy(), grid.z2.numpy(), grid.image(in_holes.float()).numpy(),
+                        levels=[0.5, 1.5], colors="none", hatches=["////"])
+            ax.contour(grid.z1.numpy(), grid.z2.numpy(), grid.image(in_holes.float()).numpy(),
+                       levels=[0.5], colors="#4fc3f7", linewidths=0.8)
+        _label_latent_axes(ax, grid.extent)
+        ax.set_title(title, fontsize=10)
+    axes[1].set_ylabel("")
+    figure.colorbar(image, ax=axes, shrink=0.85, label="density")
+    figure.suptitle(f"{model.prior_name} prior: where the data's codes live, and where the prior puts mass",
+                    fontsize=10)
+    return figure
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Samples and reconstructions
+# ---------------------------------------------------------------------------------------
+def prior_samples(model, n: int = 64, *, ax=None, ncols: int = 8, decode: str = "mean", seed: int | None = None):
+    """Images decoded from ``n`` prior samples z ~ p(z), in a grid.
+
+    decode: "mean" (expected pixel values), "mode" or "sample". seed: repeatable samples. -> Figure
+    """
+    figure, ax = _figure_and_axes(ax, (0.45 * ncols + 0.4, 0.45 * math.ceil(n / ncols) + 0.5))
+    z = model.prior.sample(n) if seed is None else analysis.with_fixed_seed(seed, model.device, lambda: model.prior.sample(n))
+    _show_images(ax, _decode(model, z, decode), ncols, model.num_values - 1, f"{model.prior_name} prior: samples")
+    return figure
+
+
+def reconstructions(model, x: Tensor, n: int = 32, *, axes=None, ncols: int = 8, decode: str = "mean"):
+    """The first ``n`` images of ``x`` beside their reconstructions (decoded posterior means).
+
+    x: (N, D) -> Figure (two panels, same positions)
+    """
+    x = model.check_images(x)[:n]
+    nrows = math.ceil(len(x) / ncols)
+    figure, axes = _figure_and_axes_row(axes, 2, (0.9 * ncols + 0.6, 0.45 * nrows + 0.6))
+    recon = _decode(model, model.encode(x, sample=False), decode)
+    top = model.num_values - 1
+    _show_images(axes[0], x, ncols, top, "test images")
+    _show_images(axes[1], recon, ncols, top, f"reconstructions ({model.prior_name} prior)")
+    return figure
+
+
+# ---------------------------------------------------------------------------------------
+# 4. The latent manifold
+# ---------------------------------------------------------------------------------------
+def latent_manifold(
+    model,
+    x: Tensor | None = None,
+    *,
+    n: int = 15,
+    extent=None,
+    contours: bool = True,
+    ax=None,
+    decode: str = "mean",
+    masses=MASS_LEVELS,
+):
+    """Images decoded on a regular n x n grid of latent points, at their places in the plane.
+
+    The region is ``extent`` (z1 min, z1 max, z2 min, z2 max) or where the posteriors of ``x``
+    and the prior live. contours: the prior's contour lines on top. x: (N, D) or None -> Figure
+    """
+    analysis.require_2d(model, "latent_manifold")
+    figure, ax = _figure_and_axes(ax, (5.0, 5.0))
+    if extent is None:
+        # Where the codes are dense: the posterior means' reach and the prior's central 98%.
+        extent = analysis.latent_extent(model, x, posterior_stds=1.0, prior_tail=0.01, margin=0.0)
+    tiles = analysis.LatentGrid.over(extent, n)
+    # Rows of the picture run top to bottom, so the highest z2 comes first.
+    second, first = torch.meshgrid(tiles.z2.flip(0), tiles.z1, indexing="ij")
+    z = torch.stack([first.reshape(-1), second.reshape(-1)], dim=1)
+    images = _decode(model, z, decode)
+    # Place the picture so that each tile's centre sits exactly at its latent point.
+    height, width = IMAGE_SHAPE
+    pixel = (tiles.z1[1] - tiles.z1[0]).item() / (width + 1), (tiles.z2[1] - tiles.z2[0]).item() / (height + 1)
+    picture = _mosaic(images, n, pad=1)
+    left, bottom = tiles.z1[0].item() - width / 2 * pixel[0], tiles.z2[0].item() - height / 2 * pixel[1]
+    ax.imshow(picture, cmap=IMAGE_CMAP, vmin=0, vmax=model.num_values - 1, origin="upper",
+              extent=(left, left + picture.shape[1] * pixel[0], bottom, bottom + picture.shape[0] * pixel[1]),
+              interpolation="nearest")
+    if contours:
+        grid = analysis.LatentGrid.over(tiles.extent, CONTOUR_RESOLUTION)
+        _draw_prior_contours(ax, grid, analysis.prior_log_density(model, grid), masses, linewidths=1.1)
+    _label_latent_axes(ax, tiles.extent)
+    ax.set_title(f"{model.prior_name} prior: decoded latent grid", fontsize=10)
+    return figure
+
+
+# ---------------------------------------------------------------------------------------
+# 5. Training curves
+# ---------------------------------------------------------------------------------------
+def training_curves(runs, *, ax=None, train: bool = False, ylim=None):
+    """Validation -ELBO per epoch of several runs on one plot, the best epoch marked.
+
+    runs: dict name -> History (or trained VAE), or a list of them (named by their prior).
+    train: also draw the training loss (thin). ylim: (bottom, top), default: the end of training.
+    """
+    figure, ax = _figure_and_axes(ax, (6.0, 3.8))
+    if not isinstance(runs, dict):
+        runs = {run.prior if isinstance(run, History) else run.prior_name: run for run in runs}
+    colors = matplotlib.colormaps["tab10"].colors
+    tops, bottoms = [], []
+    for i, (name, run) in enumerate(runs.items()):
+        history = getattr(run, "history", run)
+        if history is None or not history.val_loss:
+            continue
+        color = colors[i % len(colors)]
+        ax.plot(history.val_epochs, history.val_loss, color=color, linewidth=1.4,
+                label=f"{name}: best {history.best_val_loss:.2f} (epoch {history.best_epoch})")
+        ax.plot([history.best_epoch], [history.best_val_loss], "o", color=color, markersize=4)
+        if train:
+            ax.plot(range(1, len(history.train_loss) + 1), history.train_loss, color=color, linewidth=0.7,
+                    alpha=0.6)
+        bottoms.append(min(history.val_loss + (history.train_loss if train else [])))
+        # The first epochs drop by hundreds of nats; frame the part where the priors differ.
+        tops.append(history.val_loss[min(len(history.val_loss) - 1, max(1, len(history.val_loss) // 10))])
+    if ylim is None and bottoms:
+        low, high = min(bottoms), max(tops)
+        pad = 0.08 * max(high - low, 1.0)
+        ylim = (low - pad, high + pad)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation −ELBO (nats per image)")
+    ax.grid(True, linewidth=0.4, alpha=0.5)
+    if train:
+        ax.plot([], [], color="0.4", linewidth=0.7, alpha=0.6, label="thin: training loss")
+    ax.legend(fontsize=8, frameon=False)
+    ax.set_title("training curves", fontsize=10)
+    return figure
+
+
+# ---------------------------------------------------------------------------------------
+# 6. One panel per prior
+# ---------------------------------------------------------------------------------------
+def prior_comparison(
+    models,
+    x: Tensor,
+    labels: Tensor | None = None,
+    *,
+    ncols: int = 3,
+    neg_elbos: dict | None = None,
+    resolution: int = CONTOUR_RESOLUTION,
+    panel_size: float = 3.3,
+):
+    """Prior contours and encoder samples (as in prior_contours) for several models, same axes limits.
+
+    models: dict name -> VAE or a list; neg_elbos: dict name -> test -ELBO for the titles.
+    x: (N, D), labels: (N,) or None -> Figure with one panel per model
+    """
+    models = analysis.named_models(models)
+    if not models:
+        raise ValueError("prior_comparison needs at least one model")
+    ncols = min(ncols, len(models))
+    nrows = math.ceil(len(models) / ncols)
+    extents = (analysis.latent_extent(model, x, posterior_stds=PLOT_REACH) for model in models.values())
+    extent = analysis.square_extent(analysis.union_extent(extents))
+    grid = analysis.LatentGrid.over(extent, resolution)
+    figure = Figure(figsize=(panel_size * ncols, panel_size * nrows + 0.3), layout="constrained")
+    axes = np.ravel(figure.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True))
+    for i, (ax, (name, model)) in enumerate(zip(axes, models.items())):
+        neg_elbo = (neg_elbos or {}).get(name)
+        if neg_elbo is None:
+            neg_elbo = negative_elbo(model, x)
+        prior_contours(model, x, labels, ax=ax, grid=grid, title=f"{name}: −ELBO {neg_elbo:.2f}", legend=False)
+        # Axis labels on the outer panels only; tick labels wherever no panel sits below.
+        ax.xaxis.set_tick_params(labelbottom=i + ncols >= len(models))
+        if i + ncols < len(models):
+            ax.set_xlabel("")
+        if i % ncols:
+            ax.set_ylabel("")
+    for ax in axes[len(models):]:
+        figure.delaxes(ax)
+    if labels is not None:
+        figure.legend(*_digit_legend(labels), loc="outside right center", **LEGEND_STYLE)
+    figure.suptitle("prior contours and encoder samples of the test images", fontsize=11)
+    return figure
