@@ -106,7 +106,7 @@ def test_fit_rejects_data_outside_the_likelihood_range(digits):
 @pytest.mark.parametrize(
     "options, error, message",
     [
-        ({"recipe": "quick"}, ValueError, "unknown recipe 'quick'; choose one of: 'book'"),
+        ({"recipe": "quick"}, ValueError, "unknown recipe 'quick'; choose one of: 'book', 'fast'"),
         ({"lr": -1.0}, ValueError, "lr must be a positive finite number, got -1.0"),
         ({"batch_size": 0}, ValueError, "batch_size must be an integer >= 1, got 0"),
         ({"optimizer": "sgd"}, ValueError, "unknown optimizer 'sgd'; choose one of: 'adamax', 'adam'"),

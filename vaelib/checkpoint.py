@@ -32,7 +32,9 @@ def load(path, device=None):
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
         raise ValueError(f"{path} is not a vaelib checkpoint (expected format {FORMAT!r})")
     config = dict(checkpoint["config"])
-    model = make_vae(**config, device="cpu")
+    # The weights come from the file: no need to re-seed (and reset the global RNG) to build.
+    model = make_vae(**{k: v for k, v in config.items() if k != "seed"}, device="cpu")
+    model.config = config
     model.load_state_dict(checkpoint["state_dict"])
     if checkpoint.get("history") is not None:
         model.history = History.from_dict(checkpoint["history"])

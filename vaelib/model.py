@@ -16,6 +16,7 @@ from torch.distributions import Bernoulli, Categorical, Distribution, Independen
 from ._checks import check_choice, check_images, check_int, check_latent
 from .data import NUM_PIXEL_VALUES
 from .priors import PRIORS, Prior, make_prior
+from .priors import prior_options as prior_option_defaults
 
 LIKELIHOODS = ("categorical", "bernoulli")
 
@@ -235,6 +236,7 @@ def make_vae(
 ) -> VAE:
     """A VAE for Digits with the book's architecture and the prior called ``prior``.
 
+    hidden_dim: M, the hidden units of every network, the prior's too (as in the book).
     Extra keywords go to the prior (e.g. ``num_components=16`` for "mog").
     seed: makes the initial weights (and VampPrior's data pick) repeatable.
     """
@@ -246,8 +248,10 @@ def make_vae(
     num_values = 2 if likelihood == "bernoulli" else NUM_PIXEL_VALUES
     config = dict(
         prior=prior, latent_dim=latent_dim, hidden_dim=hidden_dim, likelihood=likelihood,
-        input_dim=input_dim, **prior_options,
+        input_dim=input_dim, seed=seed, **prior_options,
     )
+    if "hidden_dim" in prior_option_defaults(prior):
+        prior_options = dict(prior_options, hidden_dim=hidden_dim)
     if seed is not None:
         torch.manual_seed(seed)
     encoder = Encoder(input_dim, latent_dim, hidden_dim, num_values)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -16,6 +17,7 @@ from ._checks import check_choice, check_int, check_positive_float
 from .data import minibatches
 
 OPTIMIZERS = {"adamax": torch.optim.Adamax, "adam": torch.optim.Adam}
+SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,9 @@ class Recipe:
     max_epochs: int = 1000
     patience: int = 20  # stop when validation has not improved for more than this many epochs
     eval_every: int = 1  # validate every this many epochs
+    schedule: str = "constant"  # learning rate: "constant", or "cosine" decay to 0 over max_epochs
+    kl_warmup: int = 0  # epochs over which the prior's term ramps in from 0 to 1
+    ema: float = 0.0  # if > 0: validate and keep an exponential moving average of the weights
 
     def __post_init__(self):
         check_choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
@@ -36,16 +41,24 @@ class Recipe:
         check_int("max_epochs", self.max_epochs, 1)
         check_int("patience", self.patience, 0)
         check_int("eval_every", self.eval_every, 1)
+        check_choice("schedule", self.schedule, SCHEDULES)
+        check_int("kl_warmup", self.kl_warmup, 0)
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1), got {self.ema}")
 
 
-#: Named recipes. "book": the settings of the book's companion code.
+#: Named recipes. "book": the settings of the book's companion code. "fast": the same
+#: quality or better in about a third of the time (benchmarks/train_speed.py measures it):
+#: Adam with a 3x learning rate on batches of 128 (half the steps per epoch), weights
+#: averaged (EMA), and early stopping as soon as the averaged model stops improving.
 RECIPES: dict[str, Recipe] = {
     "book": Recipe(),
+    "fast": Recipe(optimizer="adam", lr=3e-3, batch_size=128, max_epochs=200, patience=4, ema=0.985),
 }
 
 
 #: The recipe fit() uses when none is named.
-DEFAULT_RECIPE = "book"
+DEFAULT_RECIPE = "fast"
 
 
 def get_recipe(recipe: str | Recipe | None = None, **overrides) -> Recipe:
@@ -90,20 +103,57 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the model holds its best weights so far."""
 
 
+class WeightAverage:
+    """An exponential moving average of a model's weights, kept in a copy of the model.
+
+    Averaging the noisy late iterates generalises better than any single one of them:
+    the fast recipe reaches a lower validation -ELBO in fewer epochs with it.
+    """
+
+    def __init__(self, model, decay: float):
+        self.model = copy.deepcopy(model)
+        self.model.history = None
+        self.decay = decay
+        self._source = list(model.parameters())
+        self._target = [p.detach() for p in self.model.parameters()]
+
+    @torch.no_grad()
+    def update(self) -> None:
+        # One fused call over all tensors (AveragedModel's per-step bookkeeping costs ~7x more here).
+        torch._foreach_lerp_(self._target, [p.detach() for p in self._source], 1.0 - self.decay)
+
+
+def _make_optimizer(name: str, model, lr: float) -> torch.optim.Optimizer:
+    cls = OPTIMIZERS[name]
+    params = [p for p in model.parameters() if p.requires_grad]
+    if cls is torch.optim.Adam and model.device.type in ("cpu", "cuda"):
+        # The fused kernel updates every tensor in one call: ~20% less time per step here.
+        return cls(params, lr=lr, fused=True)
+    return cls(params, lr=lr)
+
+
 def _snapshot(model) -> dict:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def _train_epoch(model, optimizer, train, batch_size: int) -> float:
+def _train_epoch(model, optimizer, scheduler, train, batch_size: int, kl_weight: float, average=None) -> float:
     """One pass over shuffled minibatches; returns the mean training -ELBO."""
     model.train()
     total = torch.zeros((), device=train.device)  # summed on the device: no sync per step
     for batch in minibatches(train, batch_size):
-        loss = model.loss(batch, validate=False)
+        parts = model.elbo(batch, validate=False)
+        if kl_weight == 1.0:
+            loss = -parts.elbo.mean()
+        else:  # KL warm-up: the prior's term weighted by kl_weight < 1
+            loss = -(parts.reconstruction - kl_weight * parts.kl).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        total += loss.detach() * len(batch)
+        if scheduler is not None:
+            scheduler.step()
+        if average is not None:
+            average.update()
+        total += -parts.elbo.detach().sum()
     return float(total) / len(train)
 
 
@@ -127,16 +177,23 @@ def fit(
     """Train ``model`` on ``data.train``, early-stopping on ``data.val``; returns a History.
 
     recipe: a name in RECIPES (default DEFAULT_RECIPE) or a Recipe; keyword options (lr, batch_size, max_epochs, patience,
-    optimizer, eval_every) override its fields. seed: makes the run repeatable (same
-    thread count). callback(model, history) runs after every validation; a truthy return
-    stops training. The best weights are restored before returning.
+    optimizer, eval_every, schedule, kl_warmup, ema) override its fields. seed: makes the
+    run repeatable (same thread count). callback(model, history) runs after every
+    validation with the model that was validated (the weight average when the recipe
+    averages weights); a truthy return stops training. The best weights are restored
+    into ``model`` before returning.
     """
     recipe = get_recipe(recipe, **options)
     train = model.check_images(data.train, name="data.train")
     val = model.check_images(data.val, name="data.val")
     if seed is not None:
         torch.manual_seed(seed)
-    optimizer = OPTIMIZERS[recipe.optimizer](model.parameters(), lr=recipe.lr)
+    optimizer = _make_optimizer(recipe.optimizer, model, recipe.lr)
+    scheduler = None
+    if recipe.schedule == "cosine":
+        steps = recipe.max_epochs * math.ceil(len(train) / recipe.batch_size)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    average = WeightAverage(model, recipe.ema) if recipe.ema else None
     history = History(prior=model.prior_name, recipe=asdict(recipe))
     model.history = history
     best_state = _snapshot(model)
@@ -160,7 +217,8 @@ def fit(
     try:
         for epoch in range(1, recipe.max_epochs + 1):
             epoch_start = time.perf_counter()
-            train_loss = _train_epoch(model, optimizer, train, recipe.batch_size)
+            kl_weight = min(1.0, epoch / recipe.kl_warmup) if recipe.kl_warmup else 1.0
+            train_loss = _train_epoch(model, optimizer, scheduler, train, recipe.batch_size, kl_weight, average)
             history.train_loss.append(train_loss)
             history.epochs = epoch
             if not math.isfinite(train_loss):
@@ -168,14 +226,15 @@ def fit(
 
             validate = epoch % recipe.eval_every == 0 or epoch == recipe.max_epochs
             if validate:
-                val_loss = _validation_loss(model, val)
+                validated = model if average is None else average.model
+                val_loss = _validation_loss(validated, val)
                 if not math.isfinite(val_loss):
                     diverged("validation loss", val_loss, epoch)
                 history.val_epochs.append(epoch)
                 history.val_loss.append(val_loss)
                 if val_loss < history.best_val_loss:
                     history.best_val_loss, history.best_epoch = val_loss, epoch
-                    best_state = _snapshot(model)
+                    best_state = _snapshot(validated)
             history.epoch_seconds.append(time.perf_counter() - epoch_start)
             history.seconds = time.perf_counter() - start
             if bar is not None:
@@ -183,7 +242,7 @@ def fit(
                     bar.set_postfix(val=f"{val_loss:.2f}", best=f"{history.best_val_loss:.2f}", refresh=False)
                 bar.update(1)
             if validate:
-                if callback is not None and callback(model, history):
+                if callback is not None and callback(validated, history):
                     history.stopped = "callback"
                     break
                 if epoch - history.best_epoch > recipe.patience:
