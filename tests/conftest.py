@@ -68,11 +68,11 @@ def single_thread():
 
 @pytest.fixture(scope="session")
 def tiny(digits):
-    """prior name -> a small VAE (32 hidden units) trained TINY_EPOCHS epochs with the default recipe."""
+    """prior name -> a small VAE (32 hidden units) trained TINY_EPOCHS epochs with the book recipe."""
     runs = {}
     with one_thread():
         for name in vaelib.PRIORS:
             model = vaelib.make_vae(name, seed=0, hidden_dim=32, device="cpu")
-            vaelib.fit(model, digits, seed=0, max_epochs=TINY_EPOCHS, progress=False)
+            vaelib.fit(model, digits, recipe="book", seed=0, max_epochs=TINY_EPOCHS, progress=False)
             runs[name] = model
     return runs
