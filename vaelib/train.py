@@ -53,7 +53,7 @@ class Recipe:
 #: averaged (EMA), and early stopping as soon as the averaged model stops improving.
 RECIPES: dict[str, Recipe] = {
     "book": Recipe(),
-    "fast": Recipe(optimizer="adam", lr=3e-3, batch_size=128, max_epochs=200, patience=4, ema=0.985),
+    "fast": Recipe(optimizer="adam", lr=3e-3, batch_size=128, max_epochs=200, patience=3, ema=0.98),
 }
 
 
