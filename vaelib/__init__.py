@@ -29,3 +29,8 @@ __all__ += [
     "analysis", "plots", "ComparisonTable", "compare_priors", "elbo_surgery", "holes", "latent_grid",
     "posterior_vs_prior", "prior_comparison", "prior_contours", "training_curves",
 ]
+
+from . import widgets  # noqa: E402
+from .widgets import Playground, live_fit  # noqa: E402
+
+__all__ += ["widgets", "Playground", "live_fit"]

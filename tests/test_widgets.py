@@ -1,0 +1,81 @@
+"""The widgets work without a browser: the playground trains, redraws, tabulates and stops."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+import vaelib
+from vaelib.widgets import LiveTraining, Playground, SIZE_OPTIONS
+
+
+@pytest.fixture(scope="module")
+def playground(digits):
+    return Playground(digits)
+
+
+def test_playground_carries_the_classes_the_browser_test_finds(playground):
+    classes = {c for w in (playground.prior, playground.train_button, playground.stop_button, playground.progress,
+                           playground.contours.image, playground.table, playground.status) for c in w._dom_classes}
+    assert classes >= {f"vaelib-{n}" for n in ("prior", "train", "stop", "progress", "plot", "results", "status")}
+    assert list(playground.prior.options) == list(vaelib.PRIORS)
+    assert len(repr(playground)) < 110  # shown whole as the text fallback of the widget
+
+
+@pytest.mark.parametrize("prior", list(vaelib.PRIORS))
+def test_size_slider_follows_the_prior(playground, prior):
+    playground.prior.value = prior
+    option = SIZE_OPTIONS[prior]
+    settings = playground.settings()
+    if option is None:
+        assert playground.size.layout.display == "none" and set(settings) == {"prior", "seed"}
+    else:
+        assert settings[option[0]] == option[4]
+        vaelib.make_vae(**settings, hidden_dim=8)  # the settings are valid make_vae arguments
+
+
+def test_train_redraws_the_plot_and_adds_a_row(playground):
+    playground.prior.value = "mog"
+    playground.size.value = 4
+    playground.epochs.value = 20
+    before, frames = playground.contours.image.value, playground.contours.frames
+    playground.train(wait=True)
+    assert playground.status.value.startswith("Done: mog"), playground.status.value
+    assert playground.contours.image.value != before
+    assert playground.contours.frames - frames >= 3  # before training, every 5 epochs, at the end
+    row = playground.results[-1]
+    assert row["prior"] == "mog" and row["setting"] == "components 4" and row["epochs"] <= 20
+    assert playground.table.value.count("<tr>") == 1 + len(playground.results)
+    assert not playground.train_button.disabled and playground.stop_button.disabled
+
+
+def test_stop_ends_the_run_early_and_keeps_a_row(playground):
+    playground.prior.value = "standard"
+    playground.epochs.value = 400
+    rows = len(playground.results)
+    playground.start()
+    time.sleep(0.5)
+    playground.stop()
+    playground.wait(timeout=60)
+    assert not playground.running
+    assert playground.status.value.startswith("Stopped: standard")
+    assert len(playground.results) == rows + 1 and playground.results[-1]["epochs"] < 400
+
+
+def test_training_thread_does_not_change_the_notebooks_thread_count(playground):
+    threads = torch.get_num_threads()
+    playground.prior.value = "standard"
+    playground.epochs.value = 10
+    playground.train(wait=True)
+    assert torch.get_num_threads() == threads
+
+
+def test_live_training_view_redraws_every_few_epochs(digits):
+    model = vaelib.make_vae("standard", hidden_dim=16, seed=0, device="cpu")
+    view = LiveTraining(model, digits, every=2)
+    history = vaelib.fit(model, digits, recipe="book", max_epochs=6, seed=0, progress=False, callback=view)
+    view.finish(model, history)
+    assert view.view.frames == 1 + 3 + 1  # before, epochs 2/4/6, the kept model
+    assert view.progress.value == 6 and "best val" in view.status.value
