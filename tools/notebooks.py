@@ -52,13 +52,13 @@ def clean(notebook) -> None:
 
 
 def save_thumbnail(notebook, path: Path) -> Path | None:
-    """Write the last PNG of the cell tagged "thumbnail" to ``path``."""
+    """Write the first PNG of the cell tagged "thumbnail" to ``path``."""
     for cell in notebook.cells:
         if "thumbnail" in cell.metadata.get("tags", []):
             images = [o["data"]["image/png"] for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
             if images:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(base64.b64decode(images[-1]))
+                path.write_bytes(base64.b64decode(images[0]))
                 return path
     return None
 

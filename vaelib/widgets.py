@@ -113,7 +113,7 @@ SIZE_OPTIONS = {
     "flow": ("num_flows", "couplings", 1, 8, 3),
 }
 
-RESULT_COLUMNS = ("run", "prior", "setting", "epochs", "seconds", "test −ELBO", "KL(q(z)‖p(z))", "holes")
+RESULT_COLUMNS = ("run", "prior", "setting", "seed", "epochs", "seconds", "test −ELBO", "KL(q(z)‖p(z))", "holes")
 
 
 class Playground(widgets.VBox):
@@ -155,6 +155,8 @@ class Playground(widgets.VBox):
 
         self.prior.observe(self._on_prior, names="value")
         self.epochs.observe(lambda change: setattr(self.progress, "max", change["new"]), names="value")
+        for control in (self.prior, self.size, self.epochs, self.lr, self.seed):
+            control.observe(self._on_setting, names="value")
         self.train_button.on_click(lambda _: self.start())
         self.stop_button.on_click(lambda _: self.stop())
         self._on_prior({"new": self.prior.value})
@@ -182,6 +184,10 @@ class Playground(widgets.VBox):
         self.size.min, self.size.max = low, high  # noqa: the order keeps min <= max while changing
         self.size.value = default
 
+    def _on_setting(self, change) -> None:
+        if not self.running:
+            self.status.value = f"Ready to train {self.prior.value}: press Train."
+
     def settings(self) -> dict:
         """The current choices as keyword arguments of make_vae."""
         options = {"prior": self.prior.value, "seed": int(self.seed.value)}
@@ -200,8 +206,8 @@ class Playground(widgets.VBox):
             return
         self._stop.clear()
         settings = self.settings()
+        self.status.value = f"Training {settings['prior']}…"  # first: a stale "Done:" must not outlive the click
         self._set_running(True)
-        self.status.value = f"Training {settings['prior']}…"
         self._thread = threading.Thread(target=self._run, args=(settings, self.epochs.value, self.lr.value), daemon=True)
         self._thread.start()
 
@@ -256,6 +262,7 @@ class Playground(widgets.VBox):
             self.table.value = self._table_html()
             self.contours.draw(model, f"{name} prior: test −ELBO {row['test −ELBO']:.2f}")
             self._draw_samples(model)
+            self.progress.max = max(history.epochs, 1)  # a full bar: the run is over
             self.progress.bar_style = "success"
             verb = "Stopped" if history.stopped == "callback" else "Done"
             self.status.value = (
@@ -280,6 +287,7 @@ class Playground(widgets.VBox):
             "run": len(self.results) + 1,
             "prior": settings["prior"],
             "setting": f"{size[1]} {settings[size[0]]}" if size else "",
+            "seed": settings["seed"],
             "epochs": history.epochs,
             "seconds": history.seconds,
             "test −ELBO": negative_elbo(model, self.data.test, num_samples=5),
@@ -301,12 +309,14 @@ class Playground(widgets.VBox):
 
     def _table_html(self) -> str:
         formats = {"seconds": "{:.1f}", "test −ELBO": "{:.2f}", "KL(q(z)‖p(z))": "{:.3f}", "holes": "{:.1%}"}
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in RESULT_COLUMNS)
+        cell = "padding: 2px 10px; text-align: right; border-bottom: 1px solid #ddd"
+        head = "".join(f"<th style='{cell}'>{html.escape(c)}</th>" for c in RESULT_COLUMNS)
         rows = "".join(
             "<tr>" + "".join(
-                f"<td>{html.escape(formats.get(c, '{}').format(row[c]))}</td>" for c in RESULT_COLUMNS
+                f"<td style='{cell}'>{html.escape(formats.get(c, '{}').format(row[c]))}</td>" for c in RESULT_COLUMNS
             ) + "</tr>"
             for row in self.results
         )
         hint = "" if self.results else "<p><i>Each finished run adds a row here.</i></p>"
-        return f"<table class='vaelib-table'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{hint}"
+        return (f"<table class='vaelib-table' style='border-collapse: collapse'><thead><tr>{head}</tr></thead>"
+                f"<tbody>{rows}</tbody></table>{hint}")

@@ -20,9 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
-# The notebooks under test. Stand-ins until the real ones exist; then point these at
-# notebooks/08_playground.ipynb and notebooks/01_introduction.ipynb.
-PLAYGROUND = HERE / "standin_playground.ipynb"
+# The notebooks under test.
+PLAYGROUND = ROOT / "notebooks" / "08_playground.ipynb"
 INTRO = HERE / "standin_intro.ipynb"
 
 #: A prior other than the initial "standard", chosen in the dropdown by keyboard after a click.
@@ -91,7 +90,7 @@ WATCH_TRAINING_JS = r"""(done) => {
         for (const byte of new Uint8Array(buffer)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
         return `${hash.toString(16)}/${buffer.byteLength}`;
     };
-    const record = {frames: [], progressMax: 0, doneSeen: false};
+    const record = {frames: [], progressMax: 0, startedSeen: false, doneSeen: false};
     const addFrame = (src, beforeDone) => {
         const frame = {beforeDone, hash: src ? null : 'no picture'};
         record.frames.push(frame);
@@ -102,7 +101,9 @@ WATCH_TRAINING_JS = r"""(done) => {
     addFrame(lastSrc, true);  // frame 0: the picture before training
     const check = () => {
         const status = panel.querySelector('.vaelib-status')?.textContent ?? '';
-        record.doneSeen = record.doneSeen || status.includes(done);
+        // "done" counts only after the run was seen going: a previous run's status may linger.
+        record.startedSeen = record.startedSeen || !status.includes(done);
+        record.doneSeen = record.doneSeen || (record.startedSeen && status.includes(done));
         const src = plot()?.src;
         if (src && src !== lastSrc) { lastSrc = src; addFrame(src, !record.doneSeen); }
         const bar = panel.querySelector('.vaelib-progress .progress-bar');
