@@ -417,3 +417,289 @@ def prior_comparison(
         figure.legend(*_digit_legend(labels), loc="outside right center", **LEGEND_STYLE)
     figure.suptitle("prior contours and encoder samples of the test images", fontsize=11)
     return figure
+
+
+# ---------------------------------------------------------------------------------------
+# 7. Inside the priors: pseudo-inputs, mixture components and the GTM grid, flow layers
+# ---------------------------------------------------------------------------------------
+def _prior_of(source):
+    """The prior of a VAE, or ``source`` itself when it is a prior."""
+    return getattr(source, "prior", source)
+
+
+def _grid_layout(grid_size: int) -> list[int]:
+    """Component indices in picture order (rows top to bottom, columns left to right) that put
+    grid point (u1, u2) at column u1 and row u2 counted from the top, as in a plot of the grid."""
+    # grid_points is row-major with u1 varying slowest: component k sits at (i, j) = divmod(k, G).
+    return [col * grid_size + (grid_size - 1 - row) for row in range(grid_size) for col in range(grid_size)]
+
+
+def _grid_colors(grid: Tensor) -> np.ndarray:
+    """One colour per grid point, blended from four corner colours, so a point can be found
+    again after the map has moved it. grid: (K, 2) -> (K, 3) RGB"""
+    g = grid.detach().double().cpu()
+    low, high = g.min(0).values, g.max(0).values
+    t = ((g - low) / (high - low).clamp_min(1e-12)).numpy()
+    corners = np.array([  # (u1 low, u2 low), (high, low), (low, high), (high, high)
+        matplotlib.colors.to_rgb(c) for c in ("#2166ac", "#b2182b", "#1b7837", "#e08214")
+    ])
+    a, b = t[:, :1], t[:, 1:]
+    return (1 - a) * (1 - b) * corners[0] + a * (1 - b) * corners[1] + (1 - a) * b * corners[2] + a * b * corners[3]
+
+
+#: The mesh's lines: of constant u2 (along u1), and of constant u1 (along u2).
+MESH_COLORS = ("#4c72b0", "#dd8452")
+
+
+def pseudo_inputs(source, *, ax=None, ncols: int | None = None, title: str | None = None, vmax: float | None = None):
+    """Pseudo-inputs as a grid of images; a GTM-VampPrior's are laid out on its grid (u1 right, u2 up).
+
+    source: a VAE, a prior with ``pseudo_inputs`` (VampPrior, GTM-VampPrior) or images (K, D).
+    vmax: the white-to-black scale's top (default: the prior's top pixel value, 16 for Digits).
+    -> Figure
+    """
+    prior = None if isinstance(source, Tensor) else _prior_of(source)
+    if prior is None:
+        images = source
+    elif hasattr(prior, "pseudo_inputs"):
+        with torch.no_grad():
+            images = prior.pseudo_inputs
+    else:
+        raise ValueError(f"{type(prior).__name__} has no pseudo-inputs; pass a VampPrior or GTM-VampPrior model")
+    images = images.detach().float().cpu()
+    if images.dim() != 2 or images.shape[1] != IMAGE_SHAPE[0] * IMAGE_SHAPE[1]:
+        raise ValueError(f"pseudo-inputs must have shape (K, {IMAGE_SHAPE[0] * IMAGE_SHAPE[1]}), got {tuple(images.shape)}")
+    on_grid = ncols is None and prior is not None and hasattr(prior, "grid")
+    if on_grid:
+        ncols = prior.grid_size
+        images = images[_grid_layout(prior.grid_size)]
+    elif ncols is None:
+        ncols = min(len(images), 8)
+    if vmax is None:
+        encoder = getattr(prior, "encoder", None)
+        vmax = encoder.num_values - 1 if encoder is not None else (1.0 if float(images.max()) <= 1 else 16.0)
+    nrows = math.ceil(len(images) / ncols)
+    figure, ax = _figure_and_axes(ax, (max(0.45 * ncols + 0.5, 3.0), 0.45 * nrows + 0.5))
+    if title is None:
+        title = "pseudo-inputs on the grid ($u_1$ →, $u_2$ ↑)" if on_grid else f"{len(images)} pseudo-inputs"
+    _show_images(ax, images, ncols, vmax, title)
+    return figure
+
+
+def gtm_grid(source, *, ax=None):
+    """The GTM priors' grid u_k in its own square, neighbours joined, each point in its own colour.
+
+    source: a VAE with a GTM or GTM-VampPrior prior, or the prior. -> Figure
+    """
+    prior = _prior_of(source)
+    if not hasattr(prior, "grid"):
+        raise ValueError(f"{type(prior).__name__} has no grid; pass a GTM or GTM-VampPrior model")
+    figure, ax = _figure_and_axes(ax, (3.4, 3.4))
+    grid = prior.grid.detach().cpu()
+    _draw_mesh(ax, grid.numpy(), prior.grid_size, _grid_colors(grid), sizes=np.full(len(grid), 30.0))
+    reach = float(grid.abs().max())
+    ax.set_xlim(-1.15 * reach, 1.15 * reach)
+    ax.set_ylim(-1.15 * reach, 1.15 * reach)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$u_1$")
+    ax.set_ylabel("$u_2$")
+    size = prior.grid_size
+    ax.set_title(f"the grid: {size} x {size} points $u_k$", fontsize=10)
+    return figure
+
+
+def _draw_mesh(ax, points: np.ndarray, grid_size: int, colors, sizes, linewidth: float = 1.0) -> None:
+    """Grid points (K, 2), row-major as grid_points makes them, joined to their grid neighbours."""
+    lattice = points.reshape(grid_size, grid_size, 2)  # [i, j]: u1 = i-th value, u2 = j-th value
+    for i in range(grid_size):
+        ax.plot(lattice[:, i, 0], lattice[:, i, 1], color=MESH_COLORS[0], linewidth=linewidth, zorder=3)
+        ax.plot(lattice[i, :, 0], lattice[i, :, 1], color=MESH_COLORS[1], linewidth=linewidth, zorder=3)
+    if colors is not None:
+        ax.scatter(points[:, 0], points[:, 1], s=sizes, c=colors, edgecolors="white", linewidths=0.6, zorder=4)
+
+
+def _grid_means(prior, grid: Tensor) -> Tensor:
+    """The component means a GTM prior would give grid points ``grid``: (P, 2) -> (P, L)."""
+    # The priors compute this only at their own grid; the same two steps, at any points.
+    output = prior.network(grid)
+    if getattr(prior, "needs_encoder", False):
+        return prior.encoder((prior.encoder.num_values - 1) * torch.sigmoid(output))[0]
+    return output.chunk(2, dim=-1)[0]
+
+
+def mixture_components(
+    model,
+    x: Tensor | None = None,
+    *,
+    ax=None,
+    mesh: bool | None = None,
+    images: bool | None = None,
+    sheet: int = 0,
+    zoom: float = 1.6,
+    resolution: int = CONTOUR_RESOLUTION,
+    masses=MASS_LEVELS,
+    title: str | None = None,
+):
+    """A mixture prior's contours with its component means: on the GTM grid's mesh and/or as pseudo-inputs.
+
+    mesh: join the means of grid neighbours (default: when the prior has a grid), coloured as in
+    gtm_grid, dots sized by mixture weight. sheet: with a mesh, also map a finer ``sheet x sheet``
+    grid over the same square (thin lines): the continuous surface the components sit on.
+    images: draw each pseudo-input at its component's mean (default: when the prior has
+    pseudo-inputs and no mesh is drawn). x: (N, D) images whose encoder samples are drawn as grey
+    dots, or None -> Figure
+    """
+    analysis.require_2d(model, "mixture_components")
+    prior = model.prior
+    if not hasattr(prior, "mixture_parameters"):
+        raise ValueError(f"{type(prior).__name__} is not a mixture; mixture_components needs MoG, VampPrior or a GTM prior")
+    has_grid = hasattr(prior, "grid")
+    mesh = has_grid if mesh is None else mesh
+    images = (hasattr(prior, "pseudo_inputs") and not mesh) if images is None else images
+    if mesh and not has_grid:
+        raise ValueError(f"{type(prior).__name__} has no grid to draw as a mesh; use mesh=False")
+    if images and not hasattr(prior, "pseudo_inputs"):
+        raise ValueError(f"{type(prior).__name__} has no pseudo-inputs to draw; use images=False")
+    figure, ax = _figure_and_axes(ax, (4.6, 4.4))
+    with torch.no_grad():
+        logits, means, _ = prior.mixture_parameters()
+        weights = torch.softmax(logits, 0).cpu().numpy()
+        means = means.cpu().numpy()
+        posterior = model.posterior(model.check_images(x)) if x is not None else None
+    extent = analysis.latent_extent(model, posterior=posterior, posterior_stds=PLOT_REACH)
+    # Every component's mean in the frame, also one with little weight far from the data.
+    low, high = means.min(0), means.max(0)
+    pad = 0.08 * max(float(high[0] - low[0]), float(high[1] - low[1]), 1.0)
+    extent = analysis.square_extent(analysis.union_extent(
+        [extent, (low[0] - pad, high[0] + pad, low[1] - pad, high[1] + pad)]))
+    grid = analysis.LatentGrid.over(extent, resolution)
+    _draw_prior_contours(ax, grid, analysis.prior_log_density(model, grid), masses, colors="0.55", linewidths=0.8)
+    if posterior is not None:
+        z = posterior.sample().cpu().numpy()
+        ax.scatter(z[:, 0], z[:, 1], s=3, c="0.25", alpha=0.5, linewidths=0, zorder=2)
+    # Marker area proportional to weight: the uniform weight 1/K draws at 30 points^2.
+    sizes = 30.0 * weights * len(weights)
+    if mesh and sheet:
+        from .priors.base import grid_points
+
+        reach = float(prior.grid.abs().max())
+        fine = grid_points(sheet, reach).to(prior.grid.device)
+        with torch.no_grad():
+            surface = _grid_means(prior, fine).cpu().numpy()
+        _draw_mesh(ax, surface, sheet, None, None, linewidth=0.35)
+    if mesh:
+        _draw_mesh(ax, means, prior.grid_size, _grid_colors(prior.grid), sizes)
+    if images:
+        from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+        top = prior.encoder.num_values - 1
+        with torch.no_grad():
+            pictures = prior.pseudo_inputs.detach().float().cpu().numpy().reshape(-1, *IMAGE_SHAPE)
+        for picture, mean in zip(pictures, means):
+            box = OffsetImage(picture, cmap=IMAGE_CMAP, norm=matplotlib.colors.Normalize(0, top), zoom=zoom,
+                              interpolation="nearest")
+            ax.add_artist(AnnotationBbox(box, (mean[0], mean[1]), frameon=True, pad=0.1,
+                                         bboxprops=dict(edgecolor="#d62728", linewidth=0.8), zorder=5))
+    elif not mesh:
+        ax.scatter(means[:, 0], means[:, 1], s=sizes, c="#d62728", edgecolors="white", linewidths=0.6, zorder=4)
+    _label_latent_axes(ax, grid.extent)
+    if title is None:
+        what = "the grid's image" if mesh else ("pseudo-inputs at their components" if images else "component means")
+        title = f"{model.prior_name} prior: {what}"
+    ax.set_title(title, fontsize=10)
+    return figure
+
+
+def _flow_prior(source):
+    prior = _prior_of(source)
+    if not hasattr(prior, "transforms") or not callable(prior.transforms):
+        raise ValueError(f"{type(prior).__name__} is not a flow prior; pass a model with the 'flow' prior")
+    if prior.latent_dim != 2:
+        raise ValueError(f"flow_stages draws a 2-D latent space; this prior has latent_dim={prior.latent_dim}")
+    return prior
+
+
+def flow_stages(
+    source,
+    z: Tensor | None = None,
+    labels: Tensor | None = None,
+    *,
+    stages=None,
+    axes=None,
+    reach: float = 3.0,
+    lines: int = 13,
+    panel_size: float = 2.7,
+):
+    """How a flow prior turns N(0, I) into p(z), one coupling at a time: a square grid of lines in
+    the base space and the points ``z`` (pulled back to the base space) pushed through the layers.
+
+    Stage 0 is the base space, stage k the space after the k-th coupling (flips undone so that
+    every panel keeps the orientation of z), the last stage is z itself. stages: which to draw
+    (default all); axes: as many Axes to redraw into; all panels share one frame.
+    source: a VAE with the flow prior, or the prior. z: (N, 2) latent points, labels: (N,) or None
+    -> Figure with one panel per stage
+    """
+    prior = _flow_prior(source)
+    transforms = prior.distribution().transforms
+    couplings = [i for i, t in enumerate(transforms) if not getattr(t, "volume_preserving", False)]
+    num_stages = len(couplings) + 1
+    stages = list(range(num_stages)) if stages is None else [int(s) for s in stages]
+    for s in stages:
+        if not 0 <= s < num_stages:
+            raise ValueError(f"stage {s} out of range: this flow has stages 0..{num_stages - 1}")
+    device = prior.loc.device
+    # Base-space lines: `lines` of constant u2 (first half) and of constant u1 (second half).
+    t = torch.linspace(-reach, reach, 200)
+    levels = torch.linspace(-reach, reach, lines)
+    paths = torch.cat([
+        torch.stack([t.expand(lines, -1), levels[:, None].expand(-1, len(t))], -1),
+        torch.stack([levels[:, None].expand(-1, len(t)), t.expand(lines, -1)], -1),
+    ]).to(device)  # (2 * lines, 200, 2)
+    with torch.no_grad():
+        base_points = None
+        if z is not None:
+            base_points = z.detach().to(device=device, dtype=paths.dtype)
+            for transform in reversed(transforms):
+                base_points = transform.inv(base_points)
+        pictures = []  # per stage: (paths, points), in z's orientation
+        current_paths, current_points, flips = paths, base_points, 0
+        ends = [0] + [i + 1 for i in couplings]
+        for stage in range(num_stages):
+            if stage > 0:
+                for transform in transforms[ends[stage - 1]:ends[stage]]:
+                    current_paths = transform(current_paths)
+                    if current_points is not None:
+                        current_points = transform(current_points)
+                    flips += bool(getattr(transform, "volume_preserving", False))
+
+            def oriented(values):
+                if values is None:
+                    return None
+                values = values.flip(-1) if flips % 2 else values
+                return values.cpu().numpy()
+
+            pictures.append((oriented(current_paths), oriented(current_points)))
+    stacked = np.concatenate([p.reshape(-1, 2) for p, _ in pictures]
+                             + [q for _, q in pictures if q is not None])
+    low, high = stacked.min(0), stacked.max(0)
+    extent = analysis.square_extent((low[0], high[0], low[1], high[1]), margin=0.03)
+    figure, axes = _figure_and_axes_row(axes, len(stages), (panel_size * len(stages) + 0.3, panel_size + 0.3))
+    colors = {0: "#4c72b0", 1: "#dd8452"}  # lines of constant u2, of constant u1
+    for ax, stage in zip(axes, stages):
+        stage_paths, stage_points = pictures[stage]
+        for i, path in enumerate(stage_paths):
+            ax.plot(path[:, 0], path[:, 1], color=colors[i >= lines], linewidth=0.6, alpha=0.8)
+        if stage_points is not None:
+            dot_colors = "black" if labels is None else [LABEL_COLORS[d % 10] for d in labels.tolist()]
+            ax.scatter(stage_points[:, 0], stage_points[:, 1], s=3, c=dot_colors, linewidths=0, zorder=3)
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+        ax.set_aspect("equal")
+        if stage == 0:
+            ax.set_title("base space: $u \\sim \\mathcal{N}(0, I)$", fontsize=9)
+        elif stage == num_stages - 1:
+            ax.set_title(f"after coupling {stage}: $z$", fontsize=9)
+        else:
+            ax.set_title(f"after coupling {stage}", fontsize=9)
+        ax.tick_params(labelsize=7)
+    return figure

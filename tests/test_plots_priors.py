@@ -1,0 +1,137 @@
+"""The figures that look inside a prior: pseudo-inputs, the GTM grid, mixture components, flow stages.
+
+Each check compares what is drawn with what the prior computes, so a wrong layout, a wrong
+mapping or a flow drawn with the wrong direction fails here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.collections import PathCollection
+from matplotlib.offsetbox import AnnotationBbox
+
+from vaelib import plots
+from vaelib.priors.base import grid_points
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+def scatter_offsets(ax) -> list[np.ndarray]:
+    return [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)]
+
+
+def test_pseudo_inputs_show_every_pseudo_input_on_the_prior_scale(tiny):
+    model = tiny["vampprior"]
+    figure = plots.pseudo_inputs(model)
+    ax = figure.axes[0]
+    mosaic = np.ma.getdata(ax.images[0].get_array())
+    k = model.prior.pseudo_inputs.shape[0]
+    columns = min(k, 8)
+    rows = -(-k // columns)
+    assert mosaic.shape == (rows * 9 - 1, columns * 9 - 1)  # 8x8 tiles with 1-pixel gaps
+    first = mosaic[:8, :8]
+    expected = model.prior.pseudo_inputs[0].detach().reshape(8, 8).numpy()
+    np.testing.assert_allclose(first, expected, atol=1e-5)
+    assert ax.images[0].norm.vmax == pytest.approx(16.0)
+
+
+def test_gtm_vampprior_pseudo_inputs_are_laid_out_as_their_grid_points(tiny):
+    """Top-left tile: the grid point with the smallest u1 and the largest u2; bottom-right: the reverse."""
+    model = tiny["gtm-vampprior"]
+    prior = model.prior
+    figure = plots.pseudo_inputs(model)
+    mosaic = np.ma.getdata(figure.axes[0].images[0].get_array())
+    grid = prior.grid
+    images = prior.pseudo_inputs.detach()
+    top_left = int(torch.argmin(grid[:, 0] - grid[:, 1]))
+    bottom_right = int(torch.argmax(grid[:, 0] - grid[:, 1]))
+    g = prior.grid_size
+    np.testing.assert_allclose(mosaic[:8, :8], images[top_left].reshape(8, 8).numpy(), atol=1e-5)
+    last = slice((g - 1) * 9, g * 9 - 1)
+    np.testing.assert_allclose(mosaic[last, last], images[bottom_right].reshape(8, 8).numpy(), atol=1e-5)
+
+
+def test_pseudo_inputs_name_the_prior_that_has_none(tiny):
+    with pytest.raises(ValueError, match="StandardPrior|Standard.*no pseudo-inputs"):
+        plots.pseudo_inputs(tiny["standard"])
+    with pytest.raises(ValueError, match=r"shape \(K, 64\)"):
+        plots.pseudo_inputs(torch.zeros(3, 10))
+
+
+def test_gtm_grid_draws_the_grid_points(tiny):
+    prior = tiny["gtm"].prior
+    figure = plots.gtm_grid(tiny["gtm"])
+    (points,) = scatter_offsets(figure.axes[0])
+    np.testing.assert_allclose(points, prior.grid.numpy())
+    with pytest.raises(ValueError, match="no grid"):
+        plots.gtm_grid(tiny["mog"])
+
+
+@pytest.mark.parametrize("name", ["gtm", "gtm-vampprior"])
+def test_the_grid_map_at_the_grid_gives_the_mixture_means(tiny, name):
+    """The sheet drawn between components uses the same map as the prior itself."""
+    prior = tiny[name].prior
+    with torch.no_grad():
+        _, means, _ = prior.mixture_parameters()
+        mapped = plots._grid_means(prior, prior.grid)
+    torch.testing.assert_close(mapped, means, rtol=1e-5, atol=1e-5)
+
+
+def test_mixture_components_marks_each_mean(tiny, digits):
+    model = tiny["mog"]
+    figure = plots.mixture_components(model, digits.test[:100])
+    offsets = scatter_offsets(figure.axes[0])
+    with torch.no_grad():
+        _, means, _ = model.prior.mixture_parameters()
+    means = means.detach()
+    assert len(offsets) == 2  # encoder samples, component means
+    np.testing.assert_allclose(offsets[-1], means.numpy(), rtol=1e-5)
+    # Every mean is inside the frame, even one far from the data.
+    (left, right), (bottom, top) = figure.axes[0].get_xlim(), figure.axes[0].get_ylim()
+    assert (means[:, 0] > left).all() and (means[:, 0] < right).all()
+    assert (means[:, 1] > bottom).all() and (means[:, 1] < top).all()
+
+
+def test_vampprior_components_carry_their_pseudo_inputs(tiny):
+    model = tiny["vampprior"]
+    figure = plots.mixture_components(model)
+    boxes = [a for a in figure.axes[0].artists if isinstance(a, AnnotationBbox)]
+    assert len(boxes) == model.prior.pseudo_inputs.shape[0]
+    with pytest.raises(ValueError, match="not a mixture"):
+        plots.mixture_components(tiny["flow"])
+
+
+def test_flow_stages_end_at_the_points_they_were_given(tiny, digits):
+    """The points are pulled back to N(0, I) and pushed through every coupling: the last panel
+    must show z itself, which fails if the inverse, the order or the flips were wrong."""
+    model = tiny["flow"]
+    torch.manual_seed(0)
+    with torch.no_grad():
+        z = model.posterior(digits.test[:50]).sample()
+    figure = plots.flow_stages(model, z)
+    couplings = len(model.prior.conditioners)
+    assert len(figure.axes) == couplings + 1
+    (last,) = scatter_offsets(figure.axes[-1])
+    np.testing.assert_allclose(last, z.numpy(), rtol=1e-4, atol=1e-4)
+    (first,) = scatter_offsets(figure.axes[0])
+    with torch.no_grad():
+        base = z
+        for transform in reversed(model.prior.distribution().transforms):
+            base = transform.inv(base)
+    np.testing.assert_allclose(first, base.numpy(), rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="stage 9 out of range"):
+        plots.flow_stages(model, stages=[9])
+    with pytest.raises(ValueError, match="not a flow prior"):
+        plots.flow_stages(tiny["standard"])
+
+
+def test_grid_points_layout_matches_the_helper():
+    """_grid_layout assumes grid_points is row-major with u1 varying slowest."""
+    g = 3
+    grid = grid_points(g, 1.0)
+    order = plots._grid_layout(g)
+    pictured = grid[order].reshape(g, g, 2)  # [row, col]
+    assert torch.all(pictured[:, 0, 0] == -1.0) and torch.all(pictured[0, :, 1] == 1.0)
+    assert torch.all(pictured[-1, :, 1] == -1.0) and torch.all(pictured[:, -1, 0] == 1.0)
