@@ -79,3 +79,21 @@ def test_live_training_view_redraws_every_few_epochs(digits):
     view.finish(model, history)
     assert view.view.frames == 1 + 3 + 1  # before, epochs 2/4/6, the kept model
     assert view.progress.value == 6 and "best val" in view.status.value
+
+
+def test_live_fit_trains_exactly_what_fit_trains(digits):
+    """Redrawing samples the encoder; it must not consume the training run's random numbers."""
+    plain = vaelib.make_vae("mog", hidden_dim=16, seed=0, device="cpu")
+    live = vaelib.make_vae("mog", hidden_dim=16, seed=0, device="cpu")
+    vaelib.fit(plain, digits, max_epochs=6, seed=0, progress=False)
+    vaelib.live_fit(live, digits, every=1, max_epochs=6, seed=0)
+    for (name, a), b in zip(plain.state_dict().items(), live.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=f"{name} differs")
+
+
+def test_live_fit_calls_the_users_callback_too(digits):
+    model = vaelib.make_vae("standard", hidden_dim=16, seed=0, device="cpu")
+    seen = []
+    history = vaelib.live_fit(model, digits, max_epochs=10, seed=0,
+                              callback=lambda model, history: seen.append(history.epochs) or history.epochs == 3)
+    assert seen == [1, 2, 3] and history.epochs == 3 and history.stopped == "callback"

@@ -41,9 +41,18 @@ class ContourView:
         self.frames = 0
 
     def draw(self, model, title: str) -> None:
-        """Redraw for ``model`` (its current prior and encoder) under ``title``."""
-        with torch.no_grad():
-            plots.prior_contours(model, self.x, self.labels, ax=self.ax, title=title, legend=False)
+        """Redraw for ``model`` (its current prior and encoder) under ``title``.
+
+        The encoder's samples use their own random numbers (the same in every frame, so the
+        dots move only as the encoder moves): redrawing during training never changes the
+        training run, and ``live_fit(model, data, seed=0)`` trains what ``fit`` would.
+        """
+
+        def draw():
+            with torch.no_grad():
+                plots.prior_contours(model, self.x, self.labels, ax=self.ax, title=title, legend=False)
+
+        analysis.with_fixed_seed(0, model.device, draw)
         self.image.value = figure_png(self.figure)
         self.frames += 1
 
@@ -86,16 +95,22 @@ class LiveTraining(widgets.VBox):
         return f"LiveTraining({self.prior_name!r}): progress and prior contours, redrawn while the cell runs"
 
 
-def live_fit(model, data, *, every: int = 5, **fit_options):
+def live_fit(model, data, *, every: int = 5, callback=None, **fit_options):
     """:func:`fit` with a live view: progress, and the contour plot redrawn every ``every`` epochs.
 
-    Returns the History, as fit does.
+    callback(model, history): your own, called after the view at every validation (a truthy
+    return stops training, as in fit). Returns the History, as fit does.
     """
     from IPython.display import display
 
     view = LiveTraining(model, data, every)
     display(view)
-    history = fit(model, data, progress=False, callback=view, **fit_options)
+
+    def both(model, history):
+        stop = view(model, history)
+        return bool(callback(model, history)) if callback is not None else stop
+
+    history = fit(model, data, progress=False, callback=both, **fit_options)
     view.finish(model, history)
     return history
 
