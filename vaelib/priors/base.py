@@ -15,7 +15,12 @@ from .._checks import check_int, check_latent
 
 
 class Prior(nn.Module):
-    """Base class of all priors: subclasses implement :meth:`distribution`."""
+    """Base class of all priors: subclasses implement :meth:`distribution`.
+
+    Training, evaluation and the plots all go through ``distribution()`` (built once per
+    batch or grid), and ``log_prob``/``sample`` are derived from it: to change what a prior
+    computes, override ``distribution()``, never only ``log_prob``.
+    """
 
     #: Set by priors whose components come from the VAE's encoder (VampPrior family).
     needs_encoder: bool = False
