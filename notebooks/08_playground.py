@@ -98,8 +98,9 @@ print(f"{row['prior']} ({row['setting']}): {row['epochs']} epochs, test −ELBO 
 # %% [markdown]
 # ## Takeaway
 #
-# A prior is a modelling choice you can feel: rigid priors leave holes that decode to
-# blurry, in-between digits; priors built from the encoder (VampPrior) or flexible enough to
+# A prior is a modelling choice you can feel: a rigid prior leaves holes, where its samples
+# decode to confident guesses that no training image backs (notebook 2), and squeezes the
+# codes into its own shape; priors built from the encoder (VampPrior) or flexible enough to
 # bend (flow, large mixtures) close the gap to the aggregated posterior. The differences in
 # test −ELBO between priors are about as large as the differences between seeds in a 2-D
 # latent space, which is a result in itself: here the prior shapes *where* the codes live

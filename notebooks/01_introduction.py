@@ -1,0 +1,398 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: jupyter,tags,-all
+#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 1. Introduction: what a prior does in a VAE
+#
+# A variational auto-encoder (VAE) has three parts. The **encoder** $q(z|x)$ turns an image
+# $x$ into a distribution over codes $z$; the **decoder** $p(x|z)$ turns a code back into a
+# distribution over images; and the **prior** $p(z)$ says where codes come from when the
+# model *generates*:
+# $$z \sim p(z), \qquad x \sim p(x|z).$$
+# The encoder and decoder get most of the attention. This collection is about the third part:
+# the prior decides which regions of the latent space new samples are drawn from, and, through
+# the training objective, where the encoder is allowed to put the codes of real images.
+#
+# **What you will learn**
+# - the Digits data as the book uses it: 8x8 images with 17 grey levels, split 1000/350/447;
+# - the ELBO, the objective every VAE here maximises, and its three parts (reconstruction,
+#   log-prior, entropy), and which of them the prior touches;
+# - how to train a first VAE, with the standard Gaussian prior, and read what it learned;
+# - how the eight notebooks of this collection fit together.
+#
+# **Run time:** about 10 s on a 2-core laptop CPU (one short training).
+#
+# The collection follows the section on priors in Chapter 4 of J. M. Tomczak, *Deep
+# Generative Modeling*. The code lives in the small package `vaelib`; each cell calls it in a
+# line or two, so the notebooks read top to bottom.
+
+# %% [markdown]
+# ## How to use this collection
+#
+# | notebook | what it shows | run time |
+# |:---|:---|---:|
+# | **1. Introduction** (this one) | the data, the ELBO, a first training, a latent-space explorer | ~10 s |
+# | **[2. The standard Gaussian prior](02_standard_prior.ipynb)** | $\mathcal{N}(0, I)$, the book's Fig. 4.13, the aggregated posterior and its "holes" | ~10 s |
+# | **[3. A mixture of Gaussians prior](03_mixture_prior.ipynb)** | $K$ Gaussian components with learnable means, variances and weights | ~15 s |
+# | **[4. The VampPrior](04_vampprior.ipynb)** | a mixture of the encoder's own posteriors at learned pseudo-inputs | ~20 s |
+# | **[5. GTM priors](05_gtm_priors.ipynb)** | a regular grid mapped by a network to mixture components (GTM, GTM-VampPrior) | ~30 s |
+# | **[6. A flow-based prior](06_flow_prior.ipynb)** | a RealNVP flow that bends $\mathcal{N}(0, I)$ towards the codes | ~40 s |
+# | **[7. ELBO surgery](07_elbo_surgery.ipynb)** | why the best prior is the aggregated posterior, measured for all six priors | ~30 s |
+# | **[8. Prior playground](08_playground.ipynb)** | one panel: pick a prior, train it, watch it, compare runs | ~20 s |
+#
+# - **Run every notebook top to bottom** (*Run All*). Each one loads the data and trains its own
+#   models with the fast recipe, a few seconds per training, so notebooks do not depend on
+#   each other. Notebook 2 is the base for 3-6; 7 and 8 compare all priors.
+# - **Widgets** (live training views, sliders) need a running kernel. Where a notebook is only
+#   viewed (on GitHub, say), a static picture of the same view follows each of them.
+# - **Exercises** close every notebook; their solutions are in code cells that are collapsed:
+#   click the ellipsis (or the blue bar beside the cell) to open one.
+# - Numbers from training (losses, KLs) change a little with the CPU and the number of threads;
+#   the pictures and the conclusions do not.
+
+# %%
+# %matplotlib inline
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from IPython.display import Image, display
+from matplotlib.figure import Figure
+
+import vaelib
+
+data = vaelib.load_digits()
+data
+
+# %% [markdown]
+# ## 1. The data: Digits
+#
+# scikit-learn's Digits holds 1797 handwritten digits of $8 \times 8$ pixels, so an image is a
+# vector $x$ of $D = 64$ pixels. Each pixel is a count between 0 and 16 (the original scans were
+# $32 \times 32$ black-and-white; every pixel here counts the black ones in a $4 \times 4$ block).
+# As in the book, the first 1000 images are for training, the next 350 for validation (early
+# stopping) and the last 447 for testing; every number we report is on the test images.
+#
+# Because the pixel values are 17 discrete levels, the decoder outputs for every pixel a
+# **categorical** distribution over $\{0, 1, \dots, 16\}$ (17 logits per pixel, through a softmax):
+# $$p(x|z) = \prod_{d=1}^{64} \mathrm{Categorical}\big(x_d;\ \pi_d(z)\big).$$
+# A categorical makes no assumption about the shape of the distribution of one pixel, which
+# matters here: the histogram on the right is nothing like a Gaussian bump.
+
+# %%
+fig = plt.figure(figsize=(11, 3.3), layout="constrained")
+left, middle, right = fig.subfigures(1, 3, width_ratios=(4.4, 2.6, 3.0))
+
+# Left: the first four training images of every digit, one column per digit, in one mosaic.
+rows, pad = 4, 1
+mosaic = np.full((rows * 9 - pad, 10 * 9 - pad), np.nan)  # 8x8 tiles, 1 pixel apart
+for digit in range(10):
+    for row, index in enumerate(torch.nonzero(data.train_labels == digit).flatten()[:rows]):
+        mosaic[9 * row : 9 * row + 8, 9 * digit : 9 * digit + 8] = data.train[index].view(8, 8).numpy()
+ax = left.subplots()
+ax.imshow(mosaic, cmap=vaelib.plots.IMAGE_CMAP, vmin=0, vmax=16)
+ax.set_xticks(9 * np.arange(10) + 3.5, [str(d) for d in range(10)])
+ax.xaxis.tick_top()
+ax.tick_params(length=0, labelsize=10)
+ax.set_yticks([])
+for side in ax.spines.values():
+    side.set_visible(False)
+ax.set_title("training images, one column per label", fontsize=10)
+
+# Middle: one image with its 64 pixel values written in.
+example = data.train[0].view(8, 8)
+ax = middle.subplots()
+ax.imshow(example, cmap=vaelib.plots.IMAGE_CMAP, vmin=0, vmax=16)
+for (row, col), value in np.ndenumerate(example.numpy()):
+    ax.text(col, row, str(value), ha="center", va="center", fontsize=7, color="white" if value > 8 else "black")
+ax.set_xticks([])
+ax.set_yticks([])
+ax.set_title(f"a {int(data.train_labels[0])}: 64 pixels, values 0..16", fontsize=10)
+
+# Right: how often each pixel value occurs in the training set.
+counts = torch.bincount(data.train.flatten(), minlength=17)
+ax = right.subplots()
+ax.bar(range(17), 100 * counts / counts.sum(), color="0.35")
+ax.set_xticks(range(0, 17, 2))
+ax.set_xlabel("pixel value")
+ax.set_ylabel("% of all training pixels")
+ax.set_title("pixel values: two lumps, at 0 and 16", fontsize=10)
+plt.close(fig)
+fig
+
+# %% [markdown]
+# ## 2. A VAE in three networks (well, two and a prior)
+#
+# `vaelib.make_vae` builds the book's architecture for Digits: encoder and decoder are MLPs with
+# two hidden layers of $M = 256$ LeakyReLU units, and the latent space is 2-D ($L = 2$) so that we
+# can draw it. The encoder outputs a mean and a log-variance per latent dimension,
+# $$q(z|x) = \mathcal{N}\big(z;\ \mu(x),\ \mathrm{diag}\,\sigma^2(x)\big),$$
+# and the decoder outputs $64 \times 17$ logits. The prior is a module of its own; here the
+# simplest one, the standard Gaussian $p(z) = \mathcal{N}(z; 0, I)$, with no parameters at all.
+# Every other notebook swaps only this last line: `make_vae("mog")`, `make_vae("vampprior")`, ...
+
+# %%
+model = vaelib.make_vae("standard", seed=0)
+model
+
+# %%
+for part in ("encoder", "decoder", "prior"):
+    count = sum(p.numel() for p in getattr(model, part).parameters())
+    print(f"{part:8s} {count:7,d} parameters")
+
+# %% [markdown]
+# ## 3. The ELBO and its parts
+#
+# Training a VAE maximises, for each training image, a lower bound on $\log p(x)$, the
+# **evidence lower bound** (ELBO):
+# $$\log p(x) \;\ge\; \mathrm{ELBO}(x) \;=\;
+# \underbrace{\mathbb{E}_{q(z|x)}\big[\log p(x|z)\big]}_{\text{reconstruction}}
+# \;+\; \underbrace{\mathbb{E}_{q(z|x)}\big[\log p(z)\big]}_{\text{log-prior}}
+# \;\underbrace{-\;\mathbb{E}_{q(z|x)}\big[\log q(z|x)\big]}_{\text{entropy}}.$$
+#
+# - **Reconstruction**: encode $x$, draw a code, decode it: how likely is the original image?
+#   It wants codes that are precise and far apart, so that each image can be told from the others.
+# - **Log-prior**: how likely are the codes under the prior? This is *the only place the prior
+#   enters*: it pulls the codes towards where $p(z)$ is high.
+# - **Entropy** of $q(z|x)$: it rewards wide posteriors, so the encoder cannot make every code a
+#   single point. (For a continuous $z$ the entropy can be negative: a Gaussian with
+#   $\sigma < 1/\sqrt{2\pi e} \approx 0.24$ per dimension has negative entropy.)
+#
+# The last two together are the familiar KL term, $\mathbb{E}_q[\log p(z)] - \mathbb{E}_q[\log q(z|x)]
+# = -\mathrm{KL}\big(q(z|x)\,\|\,p(z)\big)$, so $\mathrm{ELBO} = \text{reconstruction} - \mathrm{KL}$.
+# `model.elbo(x)` returns the three parts per image as a `vaelib.ELBOParts`, estimated with one
+# reparameterised sample $z = \mu(x) + \sigma(x) \odot \varepsilon$, $\varepsilon \sim \mathcal{N}(0, I)$
+# (the entropy of a Gaussian is known in closed form, $\sum_l \frac12 \log(2\pi e\,\sigma_l^2)$, so
+# it needs no sample). The book reports the **test −ELBO** in nats per image (it calls it "nll");
+# lower is better.
+
+# %%
+parts = model.elbo(data.test[:5])
+print(type(parts).__name__, "with one number per image:", tuple(parts.reconstruction.shape))
+print("ELBO = reconstruction + log_prior + entropy:",
+      torch.allclose(parts.elbo, parts.reconstruction + parts.log_prior + parts.entropy))
+print("KL = -(log_prior + entropy):", torch.allclose(parts.kl, -(parts.log_prior + parts.entropy)))
+
+# %% [markdown]
+# ## 4. A first training
+#
+# `vaelib.live_fit` trains with the fast recipe (Adam, batches of 128, an average of the
+# weights, early stopping on the validation −ELBO) and redraws, every 5 epochs, the picture this
+# collection is built around: the prior's **contour lines** (each encloses a share of the prior's
+# mass, from 25% to 99%) and one **code per test image** $z \sim q(z|x)$, as black dots. Before
+# training, the encoder gives every image nearly the same posterior, close to $\mathcal{N}(0, I)$
+# itself, so the dots fill the circles evenly and say nothing about their images. As training
+# goes on, the posteriors narrow and the codes of similar images gather, while the prior's term
+# keeps them inside the circles.
+
+# %%
+history = vaelib.live_fit(model, data, seed=0)
+
+# %% [markdown]
+# The ELBO parts of the trained model on the 447 test images (averaged over 10 codes per image):
+
+# %%
+torch.manual_seed(0)
+test_parts = vaelib.elbo_parts(model, data.test, num_samples=10)
+
+# %% tags=["nbval-ignore-output"]
+print(f"stopped after {history.epochs} epochs ({history.stopped})")
+for key, name in [("reconstruction", "reconstruction  E[log p(x|z)]"), ("log_prior", "log-prior       E[log p(z)]"),
+                  ("entropy", "entropy        -E[log q(z|x)]"), ("kl", "KL(q(z|x) || p(z))"),
+                  ("elbo", "ELBO")]:
+    print(f"{name:32s} {test_parts[key]:8.2f} nats")
+print(f"test -ELBO (the book's 'nll')    {-test_parts['elbo']:8.2f} nats per image")
+
+# %% [markdown]
+# Almost all of the −ELBO, about 95 nats per image, is the reconstruction: 64 pixels with 17
+# levels each are hard to predict from two numbers. The KL term costs only a few nats. It is
+# small, but it is where the prior acts, and the prior shapes *where* the codes go far more than
+# the size of the term suggests. Per image, both terms vary a lot, and by digit: a 1 (orange) is
+# cheap to reconstruct, but its code tends to sit far out, where the prior is thin, and pays more KL.
+
+# %%
+torch.manual_seed(0)
+with torch.no_grad():
+    draws = [model.elbo(data.test) for _ in range(10)]
+reconstruction = torch.stack([d.reconstruction for d in draws]).mean(0)
+kl = torch.stack([d.kl for d in draws]).mean(0)
+
+fig, (ax_bars, ax_scatter) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained", width_ratios=(1, 1.25))
+names = ["−reconstruction", "−log-prior", "−entropy", "KL", "−ELBO"]
+values = [-test_parts["reconstruction"], -test_parts["log_prior"], -test_parts["entropy"], test_parts["kl"],
+          -test_parts["elbo"]]
+colors = ["#9ecae1", "#de2d26", "#fc9272", "#a50f15", "0.3"]
+ax_bars.barh(names, values, color=colors)
+for y, value in enumerate(values):
+    ax_bars.text(max(value, 0) + 1, y, f"{value:.1f}", va="center", fontsize=9)
+ax_bars.axvline(0, color="black", linewidth=0.8)
+ax_bars.invert_yaxis()
+ax_bars.set_xlim(min(0, min(values)) - 2, 1.2 * max(values))
+ax_bars.set_xlabel("nats per test image")
+ax_bars.set_title("the parts of the test −ELBO (KL = −log-prior − entropy)", fontsize=10)
+label_colors = [vaelib.plots.LABEL_COLORS[d] for d in data.test_labels.tolist()]
+ax_scatter.scatter(-reconstruction, kl, s=8, c=label_colors, linewidths=0)
+ax_scatter.set_xlabel("−reconstruction (nats)")
+ax_scatter.set_ylabel("KL(q(z|x) ‖ p(z)) (nats)")
+ax_scatter.set_title("one dot per test image, coloured by digit", fontsize=10)
+handles = [plt.Line2D([], [], linestyle="", marker="o", markersize=4, color=vaelib.plots.LABEL_COLORS[d])
+           for d in range(10)]
+ax_scatter.legend(handles, [str(d) for d in range(10)], title="digit", fontsize=7, title_fontsize=8, frameon=False,
+                  loc="center left", bbox_to_anchor=(1.0, 0.5))
+plt.close(fig)
+fig
+
+# %% [markdown]
+# What does a reconstruction look like? Encode each test image, decode the posterior mean, and
+# show the expected grey level of each pixel:
+
+# %%
+vaelib.plots.reconstructions(model, data.test, n=24, ncols=12)
+
+# %% [markdown]
+# ## 5. Explore the latent space
+#
+# Two numbers per image is little, and the decoder has learned to make the most of them: every
+# point of the plane decodes to some image. Move the sliders to pick a point $z$ (the red cross);
+# the right panel shows what the decoder makes of it, how likely the point is under the prior, and
+# which test image has its code nearest. **jump to digit** moves to the middle of one digit's codes.
+#
+# Try the centre, where the prior is highest, then walk outwards past the 99% circle. Inside, the
+# decoder was trained on codes of real images; far outside, it has never seen any, and what it
+# draws there is pure extrapolation. Regions the prior gives mass to but no data reaches are the
+# "holes" of notebook 2.
+
+# %%
+class LatentExplorer(widgets.HBox):
+    """Pick a latent point with two sliders; see where it lies and what the decoder makes of it."""
+
+    def __init__(self, model, images, labels, reach: float = 4.5):
+        self.model = model
+        self.labels = labels
+        self.codes = model.encode(images, sample=False)  # posterior means of the images
+        self.figure = Figure(figsize=(7.4, 3.7), layout="constrained")
+        self.ax_latent, self.ax_image = self.figure.subplots(1, 2, width_ratios=(1.25, 1))
+        vaelib.plots.prior_contours(model, images, labels, ax=self.ax_latent,
+                                    title="prior contours, test codes by digit")
+        self.ax_latent.set_xlim(-reach, reach)
+        self.ax_latent.set_ylim(-reach, reach)
+        (self.marker,) = self.ax_latent.plot([0], [0], "+", color="red", markersize=16, markeredgewidth=2.5)
+        self.picture = self.ax_image.imshow(np.zeros((8, 8)), cmap=vaelib.plots.IMAGE_CMAP, vmin=0, vmax=16)
+        self.ax_image.set_xticks([])
+        self.ax_image.set_yticks([])
+        slider = dict(min=-reach, max=reach, step=0.05, readout_format=".2f", continuous_update=True)
+        self.z1 = widgets.FloatSlider(value=0.0, description="z₁", **slider)
+        self.z2 = widgets.FloatSlider(value=0.0, description="z₂", **slider)
+        self.digit = widgets.Dropdown(options=[("—", None)] + [(str(d), d) for d in range(10)],
+                                      description="jump to digit")
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width="710px"))
+        self.z1.observe(self.redraw, names="value")
+        self.z2.observe(self.redraw, names="value")
+        self.digit.observe(self.jump, names="value")
+        super().__init__([widgets.VBox([self.z1, self.z2, self.digit]), self.image])
+        self.redraw()
+
+    def show(self, z1: float, z2: float) -> None:
+        """Move the cross to (z1, z2) and redraw once."""
+        for slider, value in ((self.z1, z1), (self.z2, z2)):
+            slider.unobserve(self.redraw, names="value")
+            slider.value = value
+            slider.observe(self.redraw, names="value")
+        self.redraw()
+
+    def jump(self, change) -> None:
+        if change["new"] is not None:
+            middle = self.codes[self.labels == change["new"]].median(0).values
+            self.show(round(float(middle[0]), 2), round(float(middle[1]), 2))
+
+    def redraw(self, change=None) -> None:
+        z = torch.tensor([[self.z1.value, self.z2.value]])
+        self.marker.set_data([z[0, 0]], [z[0, 1]])
+        self.picture.set_data(self.model.decode_mean(z).view(8, 8).cpu().numpy())
+        log_prior = float(self.model.prior.log_prob(z))
+        distances = (self.codes - z).norm(dim=1)
+        nearest = int(distances.argmin())
+        self.ax_image.set_title(
+            f"decoded at z = ({z[0, 0]:.2f}, {z[0, 1]:.2f})\nlog p(z) = {log_prior:.2f}\n"
+            f"nearest test code: a {int(self.labels[nearest])}, {float(distances[nearest]):.2f} away", fontsize=9)
+        self.image.value = vaelib.widgets.figure_png(self.figure)
+
+    def __repr__(self) -> str:
+        return "LatentExplorer: sliders for z, the decoded image beside the prior's contours (run the notebook to use it)"
+
+
+explorer = LatentExplorer(model, data.test, data.test_labels)
+explorer
+
+# %% [markdown]
+# The explorer is an object, so code can move it too. Here it is at the middle of the 0s and at
+# a point far outside the 99% circle (these pictures also show where widgets cannot):
+
+# %% tags=["thumbnail"]
+explorer.digit.value = 0
+display(Image(explorer.image.value))
+explorer.show(-4.0, 4.0)
+display(Image(explorer.image.value))
+
+# %% [markdown]
+# ## Takeaway
+#
+# A VAE is an encoder, a decoder and a prior, trained together by maximising the ELBO:
+# reconstruction plus log-prior plus entropy. The prior appears in one term only, and with two
+# latent dimensions that term is a few nats next to about 95 nats of reconstruction, yet it
+# decides where the codes of real images may go and where new samples come from. The decoder
+# turns every latent point into an image, also points no real image is ever encoded to. The next
+# notebook looks hard at the standard Gaussian prior through this lens; notebooks 3-6 replace it
+# with priors that can follow the codes.
+#
+# ## Exercises
+#
+# 1. Which digit is hardest to reconstruct? Average the reconstruction term of the test images
+#    per digit (the tensor `reconstruction` above has one number per test image).
+# 2. Check the closed-form entropy: for the first test image, estimate
+#    $-\mathbb{E}_{q(z|x)}[\log q(z|x)]$ with 10,000 samples and compare it with the closed form,
+#    `model.elbo(x).entropy`.
+# 3. Decode the prior's most likely point, $z = (0, 0)$. Is it one of the digits? Compare it with
+#    the decoded posterior mean of a test image whose code lies near the origin.
+
+# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
+# Solution 1
+per_digit = {d: float(-reconstruction[data.test_labels == d].mean()) for d in range(10)}
+for digit, value in sorted(per_digit.items(), key=lambda item: item[1]):
+    print(f"digit {digit}: -reconstruction {value:6.2f} nats")
+
+# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
+# Solution 2
+x = data.test[:1]
+torch.manual_seed(0)
+with torch.no_grad():
+    q = model.posterior(x)
+    z = q.sample((10_000,))
+    log_q = q.log_prob(z)
+    closed_form = float(model.elbo(x).entropy)
+print(f"Monte Carlo: {float(-log_q.mean()):.3f} ± {float(log_q.std() / 100):.3f}, closed form: {closed_form:.3f}")
+
+# %% jupyter={"source_hidden": true}
+# Solution 3: the origin decodes to a blend of the digits whose codes crowd around it.
+nearest = int(explorer.codes.norm(dim=1).argmin())
+images = torch.cat([model.decode_mean(torch.zeros(1, 2)), model.decode_mean(explorer.codes[nearest : nearest + 1]),
+                    data.test[nearest : nearest + 1].float()])
+fig, axes = plt.subplots(1, 3, figsize=(5, 2), layout="constrained")
+for ax, image, title in zip(axes, images, ["z = (0, 0)", "nearest code", "its test image"]):
+    ax.imshow(image.view(8, 8), cmap=vaelib.plots.IMAGE_CMAP, vmin=0, vmax=16)
+    ax.set_title(title, fontsize=9)
+    ax.set_axis_off()
+plt.close(fig)
+fig

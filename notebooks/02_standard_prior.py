@@ -1,0 +1,379 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: jupyter,tags,-all
+#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2. The standard Gaussian prior
+#
+# The default choice, and the yardstick for every other prior in this collection: a fixed
+# standard normal, $p(z) = \mathcal{N}(z; 0, I)$. It has no parameters and a KL term in closed
+# form, and it is the prior of nearly every VAE tutorial. This notebook trains a VAE with it and
+# then compares what the prior *says* about the latent space with what the encoder *does*.
+#
+# **What you will learn**
+# - what $\mathcal{N}(0, I)$ looks like in 2-D, and the closed-form KL it gives the ELBO;
+# - how to read the book's Fig. 4.13: prior contours over the encoder's codes;
+# - the **aggregated posterior** $q(z)$, and the **holes**: prior mass where no data lives,
+#   measured as one number;
+# - what the decoder draws in the holes, and what the standard prior costs where the data *does* live.
+#
+# **Run time:** about 10 s on a 2-core laptop CPU (one short training).
+#
+# Tomczak, *Deep Generative Modeling*, Chapter 4, the section on priors: the standard Gaussian
+# prior and its Fig. 4.13. Notebook 1 introduces the data and the ELBO.
+
+# %%
+# %matplotlib inline
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+import vaelib
+from vaelib import analysis
+
+data = vaelib.load_digits()
+
+# %% [markdown]
+# ## 1. The prior: a round hill
+#
+# In $L$ dimensions,
+# $$p(z) = \mathcal{N}(z; 0, I) = (2\pi)^{-L/2} \exp\!\big(-\tfrac12 \|z\|^2\big), \qquad
+# \log p(z) = -\tfrac{L}{2}\log 2\pi - \tfrac12 \|z\|^2 .$$
+# It depends on $z$ only through the distance $\|z\|$ from the origin: every direction is the
+# same. In 2-D the mass within radius $r$ is $1 - e^{-r^2/2}$, so the contour line that encloses
+# a share $m$ of the mass is the circle of radius $r_m = \sqrt{-2 \ln(1 - m)}$. These circles are the
+# contour lines of every plot below. Let us check the formulas against `vaelib`'s prior.
+
+# %%
+model = vaelib.make_vae("standard", seed=0)
+prior = model.prior
+print(prior, "has", prior.num_parameters(), "parameters")
+
+torch.manual_seed(0)
+z = prior.sample(100_000)
+by_hand = -math.log(2 * math.pi) - 0.5 * (z**2).sum(1)
+print("log p(z) by hand == prior.log_prob(z):", torch.allclose(by_hand, prior.log_prob(z), atol=1e-5))
+radii = {m: math.sqrt(-2 * math.log(1 - m)) for m in vaelib.plots.MASS_LEVELS}
+for m, r in radii.items():
+    print(f"circle of radius {r:.2f} encloses {m:.0%} of the mass; share of 100,000 samples inside: "
+          f"{float((z.norm(dim=1) <= r).double().mean()):.3f}")
+
+# %%
+fig, ax = plt.subplots(figsize=(4.2, 4.2), layout="constrained")
+ax.scatter(z[:3000, 0], z[:3000, 1], s=2, c="0.55", linewidths=0)
+for m, r in radii.items():
+    ax.add_patch(plt.Circle((0, 0), r, fill=False, color="#31688e", linewidth=1))
+    ax.text(r * math.cos(math.pi / 4), r * math.sin(math.pi / 4), f"{m:.0%}", fontsize=8, color="#31688e",
+            ha="center", va="center", bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none"))
+ax.set_xlim(-3.6, 3.6)
+ax.set_ylim(-3.6, 3.6)
+ax.set_aspect("equal")
+ax.set_xlabel("$z_1$")
+ax.set_ylabel("$z_2$")
+ax.set_title("3000 samples of N(0, I) and its mass circles", fontsize=10)
+plt.close(fig)
+fig
+
+# %% [markdown]
+# ## 2. Train a VAE with it
+#
+# The book's architecture, the fast recipe, early stopping on the validation −ELBO. The live view
+# draws the prior's contours (the circles above) and one code $z \sim q(z|x)$ per test image.
+
+# %%
+history = vaelib.live_fit(model, data, seed=0)
+
+# %%
+torch.manual_seed(0)
+test_neg_elbo = vaelib.negative_elbo(model, data.test, num_samples=10)
+
+# %% tags=["nbval-ignore-output"]
+print(f"{history.epochs} epochs ({history.stopped}); test −ELBO {test_neg_elbo:.2f} nats per image")
+
+# %% [markdown]
+# ## 3. The book's Fig. 4.13: prior contours over the codes
+#
+# The figure the whole collection is built around. Left, as in the book: the prior's contour
+# lines, each enclosing a share of its mass, and one encoder sample per test image as a black
+# dot. Right: the same dots coloured by the digit they encode.
+
+# %% tags=["thumbnail"]
+fig, (ax_plain, ax_digits) = plt.subplots(1, 2, figsize=(10, 4.3), layout="constrained")
+torch.manual_seed(0)
+vaelib.plots.prior_contours(model, data.test, ax=ax_plain, neg_elbo=test_neg_elbo)
+torch.manual_seed(0)
+vaelib.plots.prior_contours(model, data.test, data.test_labels, ax=ax_digits, title="the same codes, by digit")
+plt.close(fig)
+fig
+
+# %% [markdown]
+# Read it in three steps.
+#
+# 1. **The codes stay inside the circles.** Nearly every dot lies within the 99% circle: the
+#    prior's term of the ELBO has kept the encoder on the prior's ground.
+# 2. **But they do not fill the circles evenly.** Each digit claims its own region, and the
+#    regions of the most distinctive digits reach out towards the rim like arms. Between the
+#    arms, near the rim, there are stretches with no dots at all, yet the prior's density there
+#    is as high as anywhere at that radius: the prior is round, the data is not.
+# 3. **The centre is crowded.** Several digits overlap around the origin, where the prior is
+#    highest. Whatever sits there is cheap for the prior's term, and hard for the decoder to tell apart.
+#
+# The next sections turn each observation into a number or a picture.
+
+# %% [markdown]
+# ## 4. The KL term in closed form
+#
+# With a Gaussian posterior and the standard prior, the KL term of the ELBO needs no sampling:
+# $$\mathrm{KL}\big(\mathcal{N}(\mu, \mathrm{diag}\,\sigma^2)\,\big\|\,\mathcal{N}(0, I)\big)
+# = \frac12 \sum_{l=1}^{L} \big(\mu_l^2 + \sigma_l^2 - \log \sigma_l^2 - 1\big).$$
+# It splits into two pieces with a clear meaning. $\frac12\|\mu\|^2$ is a **rent** every code
+# pays for its distance from the origin; $\frac12\sum_l(\sigma_l^2 - \log\sigma_l^2 - 1) \ge 0$ is
+# zero at $\sigma_l = 1$ and grows as the posterior narrows, which the reconstruction needs. We write
+# it by hand, compare with `torch.distributions`, and with the Monte Carlo estimate `vaelib`
+# trains with (one sample per image, averaged here over 200 draws).
+
+# %%
+with torch.no_grad():
+    mean, logvar = model.encoder(data.test)
+    rent = 0.5 * (mean**2).sum(1)
+    narrowing = 0.5 * (logvar.exp() - logvar - 1).sum(1)
+    kl = rent + narrowing
+    library = torch.distributions.kl_divergence(model.posterior(data.test), prior.distribution())
+    torch.manual_seed(0)
+    monte_carlo = torch.stack([model.elbo(data.test).kl for _ in range(200)])
+print("closed form by hand == torch.distributions.kl_divergence:", torch.allclose(kl, library, atol=1e-5))
+error = float(monte_carlo.mean() - kl.mean())
+standard_error = float(monte_carlo.mean(1).std() / math.sqrt(len(monte_carlo)))  # the 200 draws are independent
+print("Monte Carlo average within 4 standard errors of the closed form:", abs(error) < 4 * standard_error)
+
+# %% tags=["nbval-ignore-output"]
+print(f"average KL {kl.mean():.2f} nats = rent ½‖μ‖² {rent.mean():.2f} + narrowing {narrowing.mean():.2f}")
+print(f"posterior standard deviations: median {logvar.mul(0.5).exp().median():.3f}")
+
+# %% [markdown]
+# The posteriors are narrow (their standard deviations are a small fraction of the prior's 1),
+# and that costs a fee of a couple of nats that is about the same for every image: the floor of
+# the plot below. The rent is smaller on average, but it is what differs between images: it grows
+# with the square of the distance from the origin, so an image whose code sits at the rim pays
+# several nats more than one at the centre. That is the pressure that keeps the codes inside the
+# circles, and the reason the centre is crowded.
+
+# %%
+radius = mean.norm(dim=1)
+fig, ax = plt.subplots(figsize=(5.8, 3.8), layout="constrained")
+colors = [vaelib.plots.LABEL_COLORS[d] for d in data.test_labels.tolist()]
+ax.scatter(radius, kl, s=8, c=colors, linewidths=0)
+r = torch.linspace(0, float(radius.max()), 100)
+ax.plot(r, 0.5 * r**2 + narrowing.mean(), color="black", linewidth=1,
+        label="½‖μ‖² + the average narrowing fee")
+ax.set_xlabel("‖μ(x)‖: distance of the posterior mean from the origin")
+ax.set_ylabel("KL(q(z|x) ‖ p(z)) (nats)")
+ax.set_title("the KL of each test image, coloured by digit", fontsize=10)
+handles = [plt.Line2D([], [], linestyle="", marker="o", markersize=4, color=vaelib.plots.LABEL_COLORS[d])
+           for d in range(10)]
+legend = ax.legend(loc="upper left", fontsize=8, frameon=False)
+ax.add_artist(legend)
+ax.legend(handles, [str(d) for d in range(10)], title="digit", fontsize=7, title_fontsize=8, frameon=False,
+          loc="center left", bbox_to_anchor=(1.0, 0.5))
+plt.close(fig)
+fig
+
+# %% [markdown]
+# ## 5. The aggregated posterior against the prior
+#
+# The dots of Fig. 4.13 are samples of one distribution: pick a test image at random, then a
+# code from its posterior. Its density is the **aggregated posterior**, a mixture of the $N = 447$
+# posteriors,
+# $$q(z) = \frac1N \sum_{n=1}^{N} q(z|x_n).$$
+# It describes the codes the decoder actually receives from real images, while the prior is the
+# distribution new samples are drawn from. If the prior is good, the two look alike (notebook 7
+# shows that, for a fixed encoder, the ELBO is largest when $p(z) = q(z)$). Here they are on one
+# grid and one (logarithmic) colour scale.
+
+# %%
+vaelib.plots.posterior_vs_prior(model, data.test)
+
+# %% [markdown]
+# $q(z)$ is lumpy and star-shaped, one lump or arm per group of digits; the prior is a smooth
+# round hill. The hatched regions, outlined in blue, are the **holes**: places inside the prior's
+# 99% circle where $q(z)$ is less than a tenth of $p(z)$. They sit near the rim, between the arms.
+
+# %% [markdown]
+# ## 6. Holes, as one number
+#
+# `vaelib.holes(model, x)` (in `vaelib.analysis`) asks of the prior's own samples: how many land
+# where the data's codes are thin?
+# $$\text{holes} \;=\; P_{z \sim p(z)}\big[\, q(z) < 0.1\, p(z) \,\big].$$
+# It draws 10,000 codes from the prior (with a fixed seed), evaluates both densities at each and
+# counts the share where the aggregated posterior of the images `x` falls below a tenth of the
+# prior. The threshold is a ratio, not an absolute density, so a point far out in the tail, where
+# both densities are tiny, counts only if the data is *much* thinner than the prior there. The
+# number is 0 when $p(z) = q(z)$, and its Monte Carlo standard error is at most
+# $0.5/\sqrt{10{,}000} = 0.5$ percentage points. The title of the figure above shows the same number.
+
+# %%
+share = vaelib.holes(model, data.test)
+
+# %% tags=["nbval-ignore-output"]
+print(f"{share:.1%} of the samples from the prior land in holes (q(z) < 0.1 p(z))")
+
+# %% [markdown]
+# ## 7. What the decoder draws in the holes
+#
+# The decoder was trained only on codes of real images, so it has never been told what a code
+# in a hole should look like. Draw 2000 codes from the prior, sort them by the ratio
+# $q(z)/p(z)$, and decode two groups: codes **in holes** ($q < 0.1\,p$) and codes **where the data
+# lives** ($q > p$: the data is denser there than the prior). We decode the expected grey level of
+# every pixel, and measure how sure the decoder is with the entropy of $p(x|z)$, summed over the 64
+# pixels (0 would be a decoder certain of every pixel).
+
+# %%
+torch.manual_seed(0)
+samples = prior.sample(2000)
+log_ratio = (analysis.aggregate_posterior_log_density(model, data.test, samples)
+             - analysis.prior_log_density(model, samples))
+in_holes = log_ratio < math.log(analysis.HOLE_RATIO)
+in_data = log_ratio > 0
+with torch.no_grad():
+    decoder_entropy = model.decoder.distribution(samples).base_dist.entropy().sum(-1)
+groups = {"in holes": samples[in_holes][:24], "where the data lives": samples[in_data][:24]}
+
+# %% tags=["nbval-ignore-output"]
+for name, where in (("in holes", in_holes), ("where the data lives", in_data)):
+    print(f"{name:21s}: {int(where.sum()):4d} of 2000 prior samples, decoder entropy "
+          f"{decoder_entropy[where].mean():.1f} nats per image on average")
+
+# %%
+def mosaic(images, ncols):
+    """Images (n, 64) tiled in rows of ncols, one blank (NaN) pixel apart. -> (H, W) array"""
+    nrows = math.ceil(len(images) / ncols)
+    canvas = np.full((9 * nrows - 1, 9 * ncols - 1), np.nan)
+    for i, image in enumerate(images):
+        row, col = divmod(i, ncols)
+        canvas[9 * row : 9 * row + 8, 9 * col : 9 * col + 8] = image.view(8, 8).numpy()
+    return canvas
+
+
+fig = plt.figure(figsize=(11, 3.9), layout="constrained")
+ax_latent, ax_holes, ax_data = fig.subplots(1, 3, width_ratios=(1.15, 1, 1))
+codes = model.encode(data.test)
+ax_latent.scatter(codes[:, 0], codes[:, 1], s=3, c="0.6", linewidths=0, label="test codes")
+for (name, z_group), color in zip(groups.items(), ("#d62728", "#1f77b4")):
+    ax_latent.scatter(z_group[:, 0], z_group[:, 1], s=22, c=color, edgecolors="white", linewidths=0.5,
+                      label=f"prior samples {name}")
+for r in radii.values():
+    ax_latent.add_patch(plt.Circle((0, 0), r, fill=False, color="0.75", linewidth=0.7))
+ax_latent.set_xlim(-3.6, 3.6)
+ax_latent.set_ylim(-3.6, 3.6)
+ax_latent.set_aspect("equal")
+ax_latent.set_xlabel("$z_1$")
+ax_latent.set_ylabel("$z_2$")
+ax_latent.legend(loc="lower left", fontsize=7, frameon=True, framealpha=0.9, markerscale=0.8)
+ax_latent.set_title("where the two groups come from", fontsize=10)
+for ax, (name, z_group), color in zip((ax_holes, ax_data), groups.items(), ("#d62728", "#1f77b4")):
+    ax.imshow(mosaic(model.decode_mean(z_group), ncols=6), cmap=vaelib.plots.IMAGE_CMAP, vmin=0, vmax=16)
+    ax.set_axis_off()
+    ax.set_title(f"decoded: {name}", fontsize=10, color=color)
+plt.close(fig)
+fig
+
+# %% [markdown]
+# Look before you judge. In this model the holes lie near the rim, between the arms, and what
+# the decoder draws there is an **extrapolation** of the nearest arms: bold, crisp strokes, some
+# of them a clear digit, others a hybrid of two neighbouring arms that nobody writes. The decoder
+# is not unsure there. Its entropy is *lower* in the holes than where the data lives: it draws
+# these images confidently, although no image was ever encoded there, and nothing in training
+# told it whether they are right. A sample from a hole is a guess presented as a digit.
+#
+# The samples where the data lives are blurrier. Those codes are mostly in the crowded centre,
+# where codes of several digits overlap and the decoder hedges between them: a grey blend of the
+# digits that share the centre. That is the other cost of the standard prior, **over-regularisation**: the rent
+# $\frac12\|\mu\|^2$ packs all codes into one disc, and digits that do not win a place at the rim
+# share the centre. Both costs come from the same mismatch: the prior is round and fixed, the
+# aggregated posterior is neither.
+#
+# Samples from the model as a generator mix both kinds:
+
+# %%
+vaelib.plots.prior_samples(model, n=48, ncols=12, seed=0)
+
+# %% [markdown]
+# ## 8. What the decoder learned: reconstructions and the latent manifold
+#
+# For completeness, the two standard views of a trained VAE. Reconstructions (the decoded
+# posterior mean of each test image) show what survives the squeeze through two numbers; the
+# latent manifold decodes a regular grid of points and puts each image at its place in the plane,
+# with the prior's circles on top.
+
+# %%
+vaelib.plots.reconstructions(model, data.test, n=24, ncols=12)
+
+# %%
+vaelib.plots.latent_manifold(model, data.test, n=13)
+
+# %% [markdown]
+# In the reconstructions, digits whose codes share the crowded centre often come back blurred
+# into each other. The manifold is the whole story in one picture: along
+# the rim, the digits that won an arm are crisp (and they keep going, crisper still, beyond the
+# data); towards the centre they melt into each other. A prior that followed the arms and the gaps between them would let the encoder
+# spread the crowded digits out, and would stop sending samples into the gaps. That is what the
+# priors of notebooks 3-6 try to do.
+
+# %% [markdown]
+# ## Takeaway
+#
+# The standard Gaussian prior is fixed and round, with a KL term in closed form: a rent of
+# $\frac12\|\mu\|^2$ for every code plus a fee for narrow posteriors. Trained against it, the
+# encoder keeps the codes inside the prior's circles but arranges them its own way, in arms and a
+# crowded centre, so the aggregated posterior $q(z)$ differs from $p(z)$ in both directions. Where
+# the prior has mass and the data has none (the holes, a share of the prior's samples that
+# `vaelib.holes` measures) the decoder extrapolates, with a confidence nothing in training has
+# earned; where the data is crowded it draws blends. Every other prior in this collection tries
+# to close that gap by making $p(z)$ more like $q(z)$.
+#
+# ## Exercises
+#
+# 1. The holes depend on the threshold. Compute them for ratios 0.01, 0.1 and 0.5
+#    (`vaelib.holes(model, data.test, ratio=...)`). Why must the number grow with the ratio?
+# 2. Walk out of the data: decode points along the ray from the origin through the deepest hole
+#    among the 2000 samples (the one with the smallest $q(z)/p(z)$), at radii 0, 1, ..., 6. Where
+#    does the image stop changing?
+# 3. Which digit pays the most rent $\frac12\|\mu\|^2$ on average, and which the least? Compare
+#    with where its codes sit in Fig. 4.13.
+
+# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
+# Solution 1: a larger ratio counts more points as holes: {q < 0.01 p} ⊂ {q < 0.1 p} ⊂ {q < 0.5 p}.
+for ratio in (0.01, 0.1, 0.5):
+    print(f"ratio {ratio:4}: {vaelib.holes(model, data.test, ratio=ratio):.1%} of prior samples in holes")
+
+# %% jupyter={"source_hidden": true}
+# Solution 2: past the data's edge the image hardly changes: the decoder extrapolates the same picture.
+deepest = samples[log_ratio.argmin()]
+direction = deepest / deepest.norm()
+ray = torch.arange(7.0)[:, None] * direction
+fig, axes = plt.subplots(1, 7, figsize=(8, 1.6), layout="constrained")
+for ax, image, radius_value in zip(axes, model.decode_mean(ray), range(7)):
+    ax.imshow(image.view(8, 8), cmap=vaelib.plots.IMAGE_CMAP, vmin=0, vmax=16)
+    ax.set_title(f"‖z‖ = {radius_value}", fontsize=9)
+    ax.set_axis_off()
+plt.close(fig)
+fig
+
+# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
+# Solution 3
+average_rent = {d: float(rent[data.test_labels == d].mean()) for d in range(10)}
+for digit, value in sorted(average_rent.items(), key=lambda item: -item[1]):
+    print(f"digit {digit}: average rent {value:.2f} nats")

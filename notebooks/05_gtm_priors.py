@@ -1,0 +1,356 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: jupyter,tags,-all
+#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 5. GTM priors: mixture components on a learned sheet
+#
+# The mixture of Gaussians (notebook 3) learns every component on its own: $K$ free means,
+# $K$ free variances. The **GTM prior**, after Bishop's Generative Topographic Mapping, ties
+# them together: it starts from a fixed, regular grid of points on a 2-D square and lets one
+# small network map every grid point to a component. The components then lie on a continuous
+# sheet in latent space, and neighbours on the grid tend to be neighbours in $z$. The
+# **GTM-VampPrior** maps the same grid to *images* instead, and passes them through the
+# encoder, as the VampPrior (notebook 4) does with its pseudo-inputs.
+#
+# **What you will learn**
+# - how the GTM prior turns a $4 \times 4$ grid and one network into a 16-component mixture,
+#   and how to write its density by hand;
+# - what the learned map looks like: the grid's image in latent space, a sheet that folds;
+# - the GTM-VampPrior: the grid mapped to pseudo-inputs (a little 2-D map of images), then
+#   through the encoder, and why the size of the grid's square decides how smooth that map is;
+# - what "few parameters" means for these priors, counted against the MoG and the VampPrior.
+#
+# **Run time:** about 15 s on a 2-core laptop CPU (five short trainings).
+#
+# Tomczak, *Deep Generative Modeling*, Chapter 4, section on priors (GTM-based priors).
+
+# %%
+# %matplotlib inline
+import math
+
+import matplotlib.pyplot as plt
+import torch
+from torch.distributions import Normal
+
+import vaelib
+
+data = vaelib.load_digits()
+
+# %% [markdown]
+# ## 1. The grid
+#
+# The prior owns a fixed grid of $K = 4 \times 4$ points $u_k$ spread evenly over the square
+# $[-10, 10]^2$, as in the book. The grid is a buffer, not a parameter: training never moves
+# it. Each point gets its own colour, blended from the four corners, so that we can find it
+# again after the network has moved it into latent space.
+
+# %%
+gtm = vaelib.make_vae("gtm", seed=0)
+print(gtm.prior)
+print("grid points u_k = (u1, u2), in the order of the components:")
+for row in gtm.prior.grid.view(4, 4, 2).tolist():
+    print("  ".join(f"({u1:6.2f}, {u2:6.2f})" for u1, u2 in row))
+
+# %%
+vaelib.plots.gtm_grid(gtm)
+
+# %% [markdown]
+# ## 2. From grid points to mixture components
+#
+# A network $g_\theta$ (two tanh hidden layers of $M = 256$ units) maps each grid point to the
+# mean and log-variance of one Gaussian in latent space, and the prior is the mixture
+# $$\big(\mu_k,\ \log\sigma_k^2\big) = g_\theta(u_k), \qquad
+#   p(z) = \sum_{k=1}^{K} w_k\, \mathcal{N}\big(z;\ \mu_k,\ \mathrm{diag}\,\sigma_k^2\big),
+#   \qquad w = \mathrm{softmax}(\text{mixture logits}).$$
+# Only $\theta$ and the $K$ mixing logits are learned. The log-density is a log-sum-exp over
+# components of a sum over latent dimensions (in that order: summing per dimension *after*
+# the log-sum-exp would be a different, wrong density). Written out by hand, and checked
+# against the library's `prior.log_prob`:
+
+# %%
+def gtm_log_density(prior, z):
+    """log p(z) = logsumexp_k [log w_k + sum_l log N(z_l; mu_kl, sigma_kl^2)]. z: (B, L) -> (B,)"""
+    means, logvars = prior.network(prior.grid).chunk(2, dim=-1)  # (K, L) each
+    log_weights = torch.log_softmax(prior.mixture_logits, dim=0)  # (K,)
+    per_dimension = Normal(means, torch.exp(0.5 * logvars)).log_prob(z[:, None, :])  # (B, K, L)
+    return torch.logsumexp(log_weights + per_dimension.sum(-1), dim=-1)  # sum over L, then over K
+
+
+torch.manual_seed(0)
+z = 3 * torch.randn(1000, 2)
+with torch.no_grad():
+    matches = torch.allclose(gtm_log_density(gtm.prior, z), gtm.prior.log_prob(z), atol=1e-4)
+print("hand-written log p(z) equals prior.log_prob(z):", matches)
+
+# %% [markdown]
+# Before training, the network squeezes the whole grid into a small clump near the origin:
+# sixteen nearly identical components, so the prior starts out close to a single Gaussian.
+# The coloured dots are the component means $\mu_k$ (each in its grid point's colour), the
+# thick lines join grid neighbours, and the thin lines are the image of a finer $25 \times 25$
+# grid over the same square: the sheet that the network maps the square onto. Grey dots are
+# the (untrained) encoder's codes of the test images.
+
+# %%
+vaelib.plots.mixture_components(gtm, data.test, sheet=25, title="GTM prior before training")
+
+# %% [markdown]
+# ## 3. Train it and watch
+#
+# The fast recipe: a few seconds. The picture shows the prior's contours (lines enclosing
+# 25% to 99% of its mass) over the encoder's codes of the test images, redrawn every 5 epochs.
+
+# %%
+history = vaelib.live_fit(gtm, data, seed=0)
+
+# %% [markdown]
+# ## 4. The learned sheet
+#
+# Where did the grid go? The components have spread out over the region the codes occupy,
+# each with its weight (dot area). Follow the thick lines: they are the grid's rows and
+# columns after the map. The sheet is continuous, but it is folded and stretched; some
+# neighbours on the grid stay neighbours, others end up far apart, and the thin lines bunch
+# up where the map squeezes the square and fan out where it stretches it.
+
+# %% tags=["thumbnail"]
+vaelib.plots.mixture_components(gtm, data.test, sheet=25)
+
+# %% [markdown]
+# The hand-written density agrees with the library for the trained weights too:
+
+# %%
+with torch.no_grad():
+    matches = torch.allclose(gtm_log_density(gtm.prior, z), gtm.prior.log_prob(z), atol=1e-4)
+print("hand-written log p(z) equals prior.log_prob(z) after training:", matches)
+
+# %% [markdown]
+# ## 5. GTM-VampPrior: the grid as a map of images
+#
+# The GTM-VampPrior keeps the grid and the network but changes what the network produces:
+# an image. A sigmoid squashes its 64 outputs into the pixel range, and the encoder turns each
+# of these **pseudo-inputs** into a component, exactly as in the VampPrior:
+# $$x_k = 16\,\sigma\big(g_\theta(u_k)\big) \in [0, 16]^{64}, \qquad
+#   p(z) = \sum_{k=1}^{K} w_k\, q(z \mid x_k).$$
+# The components now come from the encoder itself, so they move whenever the encoder moves:
+# the prior follows the aggregated posterior by construction.
+
+# %%
+gtm_vamp = vaelib.make_vae("gtm-vampprior", seed=0)
+history_vamp = vaelib.live_fit(gtm_vamp, data, seed=0)
+
+# %% [markdown]
+# Left: the 16 pseudo-inputs, each drawn at its grid point ($u_1$ to the right, $u_2$ up).
+# Right: what the decoder makes of each component, the decoded mean $\mathbb{E}[x \mid z =
+# \mu_k]$ at the same place. The pseudo-inputs are not digits, and nothing in the ELBO asks
+# them to be: they only have to land, through the encoder, where the codes are. They are also
+# nearly pure black and white: the sigmoid that keeps them in the pixel range is saturated.
+# The digits appear only after the round trip through encoder and decoder.
+
+# %%
+def on_grid(images, grid_size):
+    """Reorder K images so that pseudo_inputs lays them out like the grid (u1 right, u2 up)."""
+    order = [col * grid_size + (grid_size - 1 - row) for row in range(grid_size) for col in range(grid_size)]
+    return images[order]
+
+
+prior = gtm_vamp.prior
+with torch.no_grad():
+    component_means = prior.mixture_parameters()[1]
+decoded = gtm_vamp.decode_mean(component_means)
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained")
+vaelib.plots.pseudo_inputs(gtm_vamp, ax=left)
+vaelib.plots.pseudo_inputs(on_grid(decoded, prior.grid_size), ax=right, ncols=prior.grid_size, vmax=16,
+                           title="decoded component means")
+plt.close(fig)
+fig
+
+# %% [markdown]
+# The components themselves, with the pseudo-inputs drawn at their means and the grid's mesh
+# in latent space:
+
+# %%
+fig, (left, right) = plt.subplots(1, 2, figsize=(9.4, 4.4), layout="constrained")
+vaelib.plots.mixture_components(gtm_vamp, data.test, ax=left, mesh=False, images=True,
+                                title="pseudo-inputs at their components")
+vaelib.plots.mixture_components(gtm_vamp, data.test, ax=right, sheet=25, title="the grid's image")
+plt.close(fig)
+fig
+
+# %% [markdown]
+# ## 6. The size of the square matters
+#
+# A map from a square to images could change gradually, so that neighbouring grid points get
+# similar images. Look at the network's first layer, $\tanh(W u + b)$, to see why it need not.
+# Its weights start with magnitudes below 1, so on the book's square $[-10, 10]^2$ most of the
+# 256 units receive inputs far beyond the bend of the tanh: they sit on its flat parts, and a
+# unit is $-1$ on one side of a line through the square and $+1$ on the other. Between two
+# neighbouring grid points many units flip at once, so the map changes in jumps: neighbours
+# get near-copies or quite different images, and little in between. On $[-1, 1]^2$ the same
+# units stay in their linear range.
+# The share of first-layer units past the bend ($|Wu + b| > 2$, where $\tanh$ is within 4%
+# of $\pm 1$) over the grid points, for the untrained network:
+
+# %%
+def saturated_share(grid_range):
+    prior = vaelib.make_vae("gtm-vampprior", seed=0, grid_range=grid_range).prior
+    with torch.no_grad():
+        return float((prior.network[0](prior.grid).abs() > 2).float().mean())
+
+
+for grid_range in (10.0, 1.0):
+    print(f"grid on [-{grid_range:g}, {grid_range:g}]^2: {saturated_share(grid_range):.0%} of first-layer units saturated")
+
+# %% [markdown]
+# Train the same GTM-VampPrior on the smaller square and compare the maps of pseudo-inputs:
+# on $[-1, 1]^2$ the images change gradually across the grid, the strokes shifting a little
+# from one neighbour to the next. This is the topographic map that the GTM is named for.
+# (Exercise 3 walks across both squares in small steps.)
+
+# %%
+gtm_vamp_small = vaelib.make_vae("gtm-vampprior", seed=0, grid_range=1.0)
+history_small = vaelib.fit(gtm_vamp_small, data, seed=0, progress=False)
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained")
+vaelib.plots.pseudo_inputs(gtm_vamp_small.prior, ax=left, title="grid on $[-1, 1]^2$")
+vaelib.plots.pseudo_inputs(gtm_vamp.prior, ax=right, title="grid on $[-10, 10]^2$ (the book)")
+plt.close(fig)
+fig
+
+# %% [markdown]
+# ## 7. The priors against the codes (Fig. 4.13)
+#
+# The book's view of a prior: its contours over the encoder's samples of the test images.
+# All three priors cover the codes with several bumps. The GTM-VampPrior's components come
+# from the encoder, so they sit on the clusters of codes.
+
+# %%
+priors = {"GTM": gtm, "GTM-VampPrior": gtm_vamp, "GTM-VampPrior, [-1, 1]²": gtm_vamp_small}
+torch.manual_seed(0)
+scores = {name: vaelib.negative_elbo(model, data.test, num_samples=20) for name, model in priors.items()}
+
+# %% tags=["nbval-ignore-output"]
+for name, score in scores.items():
+    print(f"{name:24s} test −ELBO {score:.2f} nats")
+
+# %%
+torch.manual_seed(0)
+vaelib.plots.prior_comparison(priors, data.test, neg_elbos=scores)
+
+# %% [markdown]
+# The three test −ELBOs differ by fractions of a nat to about a nat, which is about the spread
+# between seeds of one prior (notebook 8): in a 2-D latent space the choice between these
+# priors changes *where* the codes live more than *how well* the images are modelled.
+
+# %% [markdown]
+# ## 8. How many parameters?
+#
+# The selling point of the GTM priors is their economy, so let us count. Every prior below
+# is built with the book's settings (networks of $M = 256$ units); the encoder, which the
+# VampPriors share with the VAE, is not counted.
+
+# %%
+def prior_parameters(name, num_components):
+    side = math.isqrt(num_components)
+    size = {"mog": dict(num_components=num_components), "vampprior": dict(num_components=num_components),
+            "gtm": dict(grid_size=side), "gtm-vampprior": dict(grid_size=side)}[name]
+    return vaelib.make_vae(name, seed=0, **size).prior.num_parameters()
+
+
+names = ["mog", "vampprior", "gtm", "gtm-vampprior"]
+sizes = [4, 9, 16, 25, 36, 49, 64]
+counts = {name: [prior_parameters(name, k) for k in sizes] for name in names}
+print(f"{'prior':14s} {'K = 16':>8s} {'K = 64':>8s} {'per extra component':>20s}")
+for name in names:
+    at16, at64 = counts[name][sizes.index(16)], counts[name][sizes.index(64)]
+    print(f"{name:14s} {at16:8,d} {at64:8,d} {(at64 - at16) / 48:20g}")
+
+# %%
+fig, ax = plt.subplots(figsize=(5.6, 3.6), layout="constrained")
+for name in names:
+    ax.plot(sizes, counts[name], marker="o", markersize=4, label=name)
+ax.set_yscale("log")
+ax.set_xlabel("number of components K")
+ax.set_ylabel("learnable parameters of the prior")
+ax.set_xticks(sizes)
+ax.grid(True, which="major", linewidth=0.4, alpha=0.5)
+ax.legend(fontsize=8, frameon=False)
+ax.set_title("the cost of a component", fontsize=10)
+plt.close(fig)
+fig
+
+# %% [markdown]
+# Read the table with care. With the book's $M = 256$ the GTM priors are the *largest* at
+# $K = 16$: their network alone has tens of thousands of weights, against 80 numbers for the
+# MoG. What the grid buys is that this cost does not grow: an extra component costs one
+# mixing logit, against 5 numbers for a MoG component (2 means, 2 log-variances, a logit)
+# and 65 for a VampPrior component (64 pixels and a logit). An $8 \times 8$ grid has four
+# times the components for 48 more parameters. And the network need not be that big:
+# exercise 1 trains a GTM prior whose network has 16 hidden units.
+
+# %% [markdown]
+# ## Takeaway
+#
+# A GTM prior is a mixture whose components are not free: a network maps a fixed 2-D grid to
+# them, so they lie on a continuous sheet in latent space and cost one mixing logit each
+# beyond the network's weights. The GTM-VampPrior maps the grid to pseudo-inputs instead and
+# lets the encoder place the components, which keeps the prior close to the codes. How
+# "topographic" the result is depends on a detail: on the book's $[-10, 10]^2$ square the
+# first tanh layer saturates and the map changes in jumps, with black-and-white pseudo-inputs
+# that look like no digit; on $[-1, 1]^2$ the images change gradually across the grid. In
+# test −ELBO, all of them land within about a nat of each other.
+#
+# ## Exercises
+#
+# 1. Build a GTM prior whose network has 16 hidden units
+#    (`vaelib.priors.GTMPrior(2, hidden_dim=16)`), put it into a fresh VAE, train it and
+#    compare its parameter count and test −ELBO with the one above.
+# 2. Train the GTM prior on the square $[-1, 1]^2$ (`make_vae("gtm", grid_range=1.0)`) and
+#    draw its sheet. Is it less folded than the one of section 4?
+# 3. Walk across the square: the map is defined everywhere, not only at the grid points.
+#    Draw the pseudo-inputs $16\,\sigma(g_\theta(u))$ at 9 evenly spaced points $u$ on the
+#    line $u_2 = 0$, from one side of the square to the other, for both GTM-VampPriors of
+#    section 6 (`prior.network(points)` gives $g_\theta$). Which one morphs, which one jumps?
+
+# %% jupyter={"source_hidden": true}
+# Solution 1: the grid's economy with a network of 2 -> 16 -> 16 -> 4 units.
+small = vaelib.make_vae("gtm", seed=0)
+small = vaelib.VAE(small.encoder, small.decoder, vaelib.priors.GTMPrior(2, hidden_dim=16), config=small.config)
+print(f"parameters: {small.prior.num_parameters():,} (book-sized network: {gtm.prior.num_parameters():,})")
+vaelib.fit(small, data, seed=0, progress=False)
+torch.manual_seed(0)
+small_score = vaelib.negative_elbo(small, data.test, num_samples=20)
+
+# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
+print(f"test −ELBO: {small_score:.2f} with 16 hidden units, {scores['GTM']:.2f} with 256")
+
+# %% jupyter={"source_hidden": true}
+# Solution 2
+gtm_small_square = vaelib.make_vae("gtm", seed=0, grid_range=1.0)
+vaelib.fit(gtm_small_square, data, seed=0, progress=False)
+vaelib.plots.mixture_components(gtm_small_square, data.test, sheet=25, title="GTM prior, grid on $[-1, 1]^2$")
+
+# %% jupyter={"source_hidden": true}
+# Solution 3: the small square morphs step by step; the book's square jumps where many
+# saturated units flip at once.
+fig, axes = plt.subplots(2, 1, figsize=(6.4, 2.1), layout="constrained")
+for ax, (square, model) in zip(axes, [("[-1, 1]²", gtm_vamp_small), ("[-10, 10]²", gtm_vamp)]):
+    prior = model.prior
+    reach = float(prior.grid.abs().max())
+    points = torch.stack([torch.linspace(-reach, reach, 9), torch.zeros(9)], dim=1)
+    with torch.no_grad():
+        walk = (prior.encoder.num_values - 1) * torch.sigmoid(prior.network(points))
+    vaelib.plots.pseudo_inputs(walk, ax=ax, ncols=9, vmax=16, title=f"grid on {square}: $u_1$ from {-reach:g} to {reach:g}, $u_2 = 0$")
+plt.close(fig)
+fig
