@@ -47,8 +47,8 @@
 # | **[2. The standard Gaussian prior](02_standard_prior.ipynb)** | $\mathcal{N}(0, I)$, the book's Fig. 4.13, the aggregated posterior and its "holes" | ~10 s |
 # | **[3. A mixture of Gaussians prior](03_mixture_prior.ipynb)** | $K$ Gaussian components with learnable means, variances and weights | ~15 s |
 # | **[4. The VampPrior](04_vampprior.ipynb)** | a mixture of the encoder's own posteriors at learned pseudo-inputs | ~20 s |
-# | **[5. GTM priors](05_gtm_priors.ipynb)** | a regular grid mapped by a network to mixture components (GTM, GTM-VampPrior) | ~30 s |
-# | **[6. A flow-based prior](06_flow_prior.ipynb)** | a RealNVP flow that bends $\mathcal{N}(0, I)$ towards the codes | ~40 s |
+# | **[5. GTM priors](05_gtm_priors.ipynb)** | a regular grid mapped by a network to mixture components (GTM, GTM-VampPrior) | ~15 s |
+# | **[6. A flow-based prior](06_flow_prior.ipynb)** | a RealNVP flow that bends $\mathcal{N}(0, I)$ towards the codes | ~20 s |
 # | **[7. ELBO surgery](07_elbo_surgery.ipynb)** | why the best prior is the aggregated posterior, measured for all six priors | ~30 s |
 # | **[8. Prior playground](08_playground.ipynb)** | one panel: pick a prior, train it, watch it, compare runs | ~20 s |
 #

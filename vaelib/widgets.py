@@ -180,7 +180,8 @@ class Playground(widgets.VBox):
             self.prior, self.size, self.epochs, self.lr, self.seed,
             widgets.HBox([self.train_button, self.stop_button]), self.progress,
         ])
-        pictures = widgets.HBox([self.contours.image, self.samples])
+        # Top-aligned: a flex row would otherwise stretch the shorter picture to the taller one's height.
+        pictures = widgets.HBox([self.contours.image, self.samples], layout=widgets.Layout(align_items="flex-start"))
         super().__init__([widgets.HBox([controls, self.status]), pictures, self.table])
         self._draw_untrained()
 

@@ -54,8 +54,6 @@ LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
 }
 
-# The stand-ins are fixtures of this test, not notebooks to validate with nbval.
-collect_ignore_glob = ["*.ipynb"]
 
 
 def _missing(what: str) -> None:

@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 
 # The notebooks under test.
 PLAYGROUND = ROOT / "notebooks" / "08_playground.ipynb"
-INTRO = HERE / "standin_intro.ipynb"
+INTRO = ROOT / "notebooks" / "01_introduction.ipynb"
 
 #: A prior other than the initial "standard", chosen in the dropdown by keyboard after a click.
 CHOSEN_PRIOR = "vampprior"
