@@ -64,12 +64,10 @@
 
 # %%
 # %matplotlib inline
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import Image, display
-from matplotlib.figure import Figure
 
 import vaelib
 
@@ -96,13 +94,10 @@ fig = plt.figure(figsize=(11, 3.3), layout="constrained")
 left, middle, right = fig.subfigures(1, 3, width_ratios=(4.4, 2.6, 3.0))
 
 # Left: the first four training images of every digit, one column per digit, in one mosaic.
-rows, pad = 4, 1
-mosaic = np.full((rows * 9 - pad, 10 * 9 - pad), np.nan)  # 8x8 tiles, 1 pixel apart
-for digit in range(10):
-    for row, index in enumerate(torch.nonzero(data.train_labels == digit).flatten()[:rows]):
-        mosaic[9 * row : 9 * row + 8, 9 * digit : 9 * digit + 8] = data.train[index].view(8, 8).numpy()
+first_four = torch.stack([torch.nonzero(data.train_labels == digit).flatten()[:4] for digit in range(10)], 1)
 ax = left.subplots()
-ax.imshow(mosaic, cmap=vaelib.plots.IMAGE_CMAP, vmin=0, vmax=16)
+vaelib.plots.image_grid(data.train[first_four.flatten()], ax=ax, ncols=10)  # row by row: 0, 1, ..., 9
+ax.set_axis_on()
 ax.set_xticks(9 * np.arange(10) + 3.5, [str(d) for d in range(10)])
 ax.xaxis.tick_top()
 ax.tick_params(length=0, labelsize=10)
@@ -275,65 +270,7 @@ vaelib.plots.reconstructions(model, data.test, n=24, ncols=12)
 # "holes" of notebook 2.
 
 # %%
-class LatentExplorer(widgets.HBox):
-    """Pick a latent point with two sliders; see where it lies and what the decoder makes of it."""
-
-    def __init__(self, model, images, labels, reach: float = 4.5):
-        self.model = model
-        self.labels = labels
-        self.codes = model.encode(images, sample=False)  # posterior means of the images
-        self.figure = Figure(figsize=(7.4, 3.7), layout="constrained")
-        self.ax_latent, self.ax_image = self.figure.subplots(1, 2, width_ratios=(1.25, 1))
-        vaelib.plots.prior_contours(model, images, labels, ax=self.ax_latent,
-                                    title="prior contours, test codes by digit")
-        self.ax_latent.set_xlim(-reach, reach)
-        self.ax_latent.set_ylim(-reach, reach)
-        (self.marker,) = self.ax_latent.plot([0], [0], "+", color="red", markersize=16, markeredgewidth=2.5)
-        self.picture = self.ax_image.imshow(np.zeros((8, 8)), cmap=vaelib.plots.IMAGE_CMAP, vmin=0, vmax=16)
-        self.ax_image.set_xticks([])
-        self.ax_image.set_yticks([])
-        slider = dict(min=-reach, max=reach, step=0.05, readout_format=".2f", continuous_update=True)
-        self.z1 = widgets.FloatSlider(value=0.0, description="z₁", **slider)
-        self.z2 = widgets.FloatSlider(value=0.0, description="z₂", **slider)
-        self.digit = widgets.Dropdown(options=[("—", None)] + [(str(d), d) for d in range(10)],
-                                      description="jump to digit")
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width="710px"))
-        self.z1.observe(self.redraw, names="value")
-        self.z2.observe(self.redraw, names="value")
-        self.digit.observe(self.jump, names="value")
-        super().__init__([widgets.VBox([self.z1, self.z2, self.digit]), self.image])
-        self.redraw()
-
-    def show(self, z1: float, z2: float) -> None:
-        """Move the cross to (z1, z2) and redraw once."""
-        for slider, value in ((self.z1, z1), (self.z2, z2)):
-            slider.unobserve(self.redraw, names="value")
-            slider.value = value
-            slider.observe(self.redraw, names="value")
-        self.redraw()
-
-    def jump(self, change) -> None:
-        if change["new"] is not None:
-            middle = self.codes[self.labels == change["new"]].median(0).values
-            self.show(round(float(middle[0]), 2), round(float(middle[1]), 2))
-
-    def redraw(self, change=None) -> None:
-        z = torch.tensor([[self.z1.value, self.z2.value]])
-        self.marker.set_data([z[0, 0]], [z[0, 1]])
-        self.picture.set_data(self.model.decode_mean(z).view(8, 8).cpu().numpy())
-        log_prior = float(self.model.prior.log_prob(z))
-        distances = (self.codes - z).norm(dim=1)
-        nearest = int(distances.argmin())
-        self.ax_image.set_title(
-            f"decoded at z = ({z[0, 0]:.2f}, {z[0, 1]:.2f})\nlog p(z) = {log_prior:.2f}\n"
-            f"nearest test code: a {int(self.labels[nearest])}, {float(distances[nearest]):.2f} away", fontsize=9)
-        self.image.value = vaelib.widgets.figure_png(self.figure)
-
-    def __repr__(self) -> str:
-        return "LatentExplorer: sliders for z, the decoded image beside the prior's contours (run the notebook to use it)"
-
-
-explorer = LatentExplorer(model, data.test, data.test_labels)
+explorer = vaelib.widgets.LatentExplorer(model, data.test, data.test_labels)
 explorer
 
 # %% [markdown]

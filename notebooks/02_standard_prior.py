@@ -38,7 +38,6 @@
 import math
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 
 import vaelib
@@ -257,16 +256,6 @@ for name, where in (("in holes", in_holes), ("where the data lives", in_data)):
           f"{decoder_entropy[where].mean():.1f} nats per image on average")
 
 # %%
-def mosaic(images, ncols):
-    """Images (n, 64) tiled in rows of ncols, one blank (NaN) pixel apart. -> (H, W) array"""
-    nrows = math.ceil(len(images) / ncols)
-    canvas = np.full((9 * nrows - 1, 9 * ncols - 1), np.nan)
-    for i, image in enumerate(images):
-        row, col = divmod(i, ncols)
-        canvas[9 * row : 9 * row + 8, 9 * col : 9 * col + 8] = image.view(8, 8).numpy()
-    return canvas
-
-
 fig = plt.figure(figsize=(11, 3.9), layout="constrained")
 ax_latent, ax_holes, ax_data = fig.subplots(1, 3, width_ratios=(1.15, 1, 1))
 codes = model.encode(data.test)
@@ -284,8 +273,7 @@ ax_latent.set_ylabel("$z_2$")
 ax_latent.legend(loc="lower left", fontsize=7, frameon=True, framealpha=0.9, markerscale=0.8)
 ax_latent.set_title("where the two groups come from", fontsize=10)
 for ax, (name, z_group), color in zip((ax_holes, ax_data), groups.items(), ("#d62728", "#1f77b4")):
-    ax.imshow(mosaic(model.decode_mean(z_group), ncols=6), cmap=vaelib.plots.IMAGE_CMAP, vmin=0, vmax=16)
-    ax.set_axis_off()
+    vaelib.plots.image_grid(model.decode_mean(z_group), ax=ax, ncols=6)
     ax.set_title(f"decoded: {name}", fontsize=10, color=color)
 plt.close(fig)
 fig

@@ -158,12 +158,6 @@ history_vamp = vaelib.live_fit(gtm_vamp, data, seed=0)
 # The digits appear only after the round trip through encoder and decoder.
 
 # %%
-def on_grid(images, grid_size):
-    """Reorder K images so that pseudo_inputs lays them out like the grid (u1 right, u2 up)."""
-    order = [col * grid_size + (grid_size - 1 - row) for row in range(grid_size) for col in range(grid_size)]
-    return images[order]
-
-
 prior = gtm_vamp.prior
 with torch.no_grad():
     component_means = prior.mixture_parameters()[1]
@@ -171,8 +165,8 @@ decoded = gtm_vamp.decode_mean(component_means)
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained")
 vaelib.plots.pseudo_inputs(gtm_vamp, ax=left)
-vaelib.plots.pseudo_inputs(on_grid(decoded, prior.grid_size), ax=right, ncols=prior.grid_size, vmax=16,
-                           title="decoded component means")
+vaelib.plots.image_grid(vaelib.plots.on_grid(decoded, prior.grid_size), ax=right, ncols=prior.grid_size,
+                        title="decoded component means")
 plt.close(fig)
 fig
 

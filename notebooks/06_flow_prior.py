@@ -42,7 +42,6 @@
 # %matplotlib inline
 import math
 
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import Image, display
@@ -386,27 +385,7 @@ for name in ("standard", "mog"):
 torch.manual_seed(0)
 scores = {name: vaelib.negative_elbo(model, data.test, num_samples=20) for name, model in models.items()}
 
-
-class PriorMenu(widgets.VBox):
-    """A dropdown of trained models and the Fig. 4.13 plot of the chosen one."""
-
-    def __init__(self, models, scores, x):
-        self.models, self.scores = models, scores
-        self.menu = widgets.Dropdown(options=list(models), description="prior")
-        self.view = vaelib.widgets.ContourView(x)
-        self.menu.observe(lambda change: self.show(change["new"]), names="value")
-        super().__init__([self.menu, self.view.image])
-        self.show(self.menu.value)
-
-    def show(self, name):
-        torch.manual_seed(0)
-        self.view.draw(self.models[name], f"{name}: test −ELBO {self.scores[name]:.2f}")
-
-    def __repr__(self):
-        return "PriorMenu: choose a trained prior to redraw its contours; run the notebook to use it"
-
-
-menu = PriorMenu(models, scores, data.test)
+menu = vaelib.widgets.PriorMenu(models, data.test, scores)
 menu
 
 # %% [markdown]

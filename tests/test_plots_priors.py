@@ -135,3 +135,24 @@ def test_grid_points_layout_matches_the_helper():
     pictured = grid[order].reshape(g, g, 2)  # [row, col]
     assert torch.all(pictured[:, 0, 0] == -1.0) and torch.all(pictured[0, :, 1] == 1.0)
     assert torch.all(pictured[-1, :, 1] == -1.0) and torch.all(pictured[:, -1, 0] == 1.0)
+
+
+def test_image_grid_tiles_images_row_by_row():
+    images = torch.arange(5 * 64, dtype=torch.float32).reshape(5, 64) % 17
+    figure = plots.image_grid(images, ncols=3, title="five")
+    mosaic = np.ma.getdata(figure.axes[0].images[0].get_array())
+    assert mosaic.shape == (2 * 9 - 1, 3 * 9 - 1)
+    np.testing.assert_allclose(mosaic[9:17, 9:17], images[4].reshape(8, 8).numpy())  # row 2, column 2
+    assert np.isnan(mosaic[9:17, 18:]).all()  # the sixth tile is empty
+    with pytest.raises(ValueError, match=r"shape \(n, 64\)"):
+        plots.image_grid(torch.zeros(2, 8, 8))
+
+
+def test_on_grid_puts_each_image_at_its_grid_point():
+    g = 3
+    grid = grid_points(g, 1.0)
+    images = grid.repeat(1, 32)  # image k carries its grid point (u1, u2) in its first two pixels
+    arranged = plots.on_grid(images, g).reshape(g, g, 64)  # [row, col]
+    assert torch.all(arranged[0, :, 1] == 1.0) and torch.all(arranged[:, 0, 0] == -1.0)  # top row u2 = 1, left u1 = -1
+    with pytest.raises(ValueError, match="needs 3x3 = 9 images, got 4"):
+        plots.on_grid(images[:4], g)

@@ -97,3 +97,43 @@ def test_live_fit_calls_the_users_callback_too(digits):
     history = vaelib.live_fit(model, digits, max_epochs=10, seed=0,
                               callback=lambda model, history: seen.append(history.epochs) or history.epochs == 3)
     assert seen == [1, 2, 3] and history.epochs == 3 and history.stopped == "callback"
+
+
+def test_latent_explorer_decodes_the_sliders_point(digits):
+    from vaelib.widgets import LatentExplorer
+
+    model = vaelib.make_vae("standard", hidden_dim=16, seed=0, device="cpu")
+    explorer = LatentExplorer(model, digits.test[:100], digits.test_labels[:100])
+    before = explorer.image.value
+    explorer.z1.value = 1.5  # a slider move redraws
+    assert explorer.image.value != before
+    expected = model.decode_mean(torch.tensor([[1.5, 0.0]])).view(8, 8)
+    torch.testing.assert_close(torch.as_tensor(explorer.picture.get_array()).float(), expected)
+    assert "log p(z) = " + f"{float(model.prior.log_prob(torch.tensor([[1.5, 0.0]]))):.2f}" in explorer.ax_image.get_title()
+
+
+def test_latent_explorer_jumps_to_the_middle_of_a_digits_codes(digits):
+    from vaelib.widgets import LatentExplorer
+
+    model = vaelib.make_vae("standard", hidden_dim=16, seed=0, device="cpu")
+    x, labels = digits.test[:100], digits.test_labels[:100]
+    explorer = LatentExplorer(model, x, labels)
+    explorer.digit.value = 3
+    middle = model.encode(x[labels == 3], sample=False).median(0).values
+    assert explorer.z1.value == pytest.approx(float(middle[0]), abs=0.006)
+    assert explorer.z2.value == pytest.approx(float(middle[1]), abs=0.006)
+
+
+def test_prior_menu_redraws_the_chosen_model(digits):
+    from vaelib.widgets import PriorMenu
+
+    models = {name: vaelib.make_vae(name, hidden_dim=16, seed=0, device="cpu") for name in ("standard", "mog")}
+    menu = PriorMenu(models, digits.test[:100], scores={"standard": 100.0})
+    first, frames = menu.view.image.value, menu.view.frames
+    menu.menu.value = "mog"
+    assert menu.view.frames == frames + 1 and menu.view.image.value != first
+    assert menu.view.ax.get_title() == "mog"
+    menu.menu.value = "standard"
+    assert menu.view.ax.get_title() == "standard: test −ELBO 100.00"
+    with pytest.raises(ValueError, match="at least one model"):
+        PriorMenu({}, digits.test)

@@ -434,6 +434,25 @@ def _grid_layout(grid_size: int) -> list[int]:
     return [col * grid_size + (grid_size - 1 - row) for row in range(grid_size) for col in range(grid_size)]
 
 
+def on_grid(images: Tensor, grid_size: int) -> Tensor:
+    """Reorder one image per GTM grid point so that image_grid(..., ncols=grid_size) lays them
+    out like the grid: u1 to the right, u2 up. images: (K, D) in grid_points order -> (K, D)"""
+    if len(images) != grid_size * grid_size:
+        raise ValueError(f"on_grid needs {grid_size}x{grid_size} = {grid_size * grid_size} images, got {len(images)}")
+    return images[_grid_layout(grid_size)]
+
+
+def image_grid(images: Tensor, *, ax=None, ncols: int = 8, vmax: float = 16.0, title: str = ""):
+    """Images (n, 64) as a mosaic of 8x8 tiles, white (0) to black (vmax). -> Figure"""
+    images = images.detach().float().cpu()
+    if images.dim() != 2 or images.shape[1] != IMAGE_SHAPE[0] * IMAGE_SHAPE[1]:
+        raise ValueError(f"images must have shape (n, {IMAGE_SHAPE[0] * IMAGE_SHAPE[1]}), got {tuple(images.shape)}")
+    nrows = math.ceil(len(images) / ncols)
+    figure, ax = _figure_and_axes(ax, (max(0.45 * ncols + 0.5, 3.0), 0.45 * nrows + 0.5))
+    _show_images(ax, images, ncols, vmax, title)
+    return figure
+
+
 def _grid_colors(grid: Tensor) -> np.ndarray:
     """One colour per grid point, blended from four corner colours, so a point can be found
     again after the map has moved it. grid: (K, 2) -> (K, 3) RGB"""
@@ -469,21 +488,18 @@ def pseudo_inputs(source, *, ax=None, ncols: int | None = None, title: str | Non
     images = images.detach().float().cpu()
     if images.dim() != 2 or images.shape[1] != IMAGE_SHAPE[0] * IMAGE_SHAPE[1]:
         raise ValueError(f"pseudo-inputs must have shape (K, {IMAGE_SHAPE[0] * IMAGE_SHAPE[1]}), got {tuple(images.shape)}")
-    on_grid = ncols is None and prior is not None and hasattr(prior, "grid")
-    if on_grid:
+    laid_out = ncols is None and prior is not None and hasattr(prior, "grid")
+    if laid_out:
         ncols = prior.grid_size
-        images = images[_grid_layout(prior.grid_size)]
+        images = on_grid(images, prior.grid_size)
     elif ncols is None:
         ncols = min(len(images), 8)
     if vmax is None:
         encoder = getattr(prior, "encoder", None)
         vmax = encoder.num_values - 1 if encoder is not None else (1.0 if float(images.max()) <= 1 else 16.0)
-    nrows = math.ceil(len(images) / ncols)
-    figure, ax = _figure_and_axes(ax, (max(0.45 * ncols + 0.5, 3.0), 0.45 * nrows + 0.5))
     if title is None:
-        title = "pseudo-inputs on the grid ($u_1$ →, $u_2$ ↑)" if on_grid else f"{len(images)} pseudo-inputs"
-    _show_images(ax, images, ncols, vmax, title)
-    return figure
+        title = "pseudo-inputs on the grid ($u_1$ →, $u_2$ ↑)" if laid_out else f"{len(images)} pseudo-inputs"
+    return image_grid(images, ax=ax, ncols=ncols, vmax=vmax, title=title)
 
 
 def gtm_grid(source, *, ax=None):

@@ -13,10 +13,12 @@ import threading
 import time
 
 import ipywidgets as widgets
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 
 from . import analysis, plots
+from .data import IMAGE_SHAPE
 from .evaluate import negative_elbo
 from .model import make_vae
 from .priors import PRIORS
@@ -113,6 +115,95 @@ def live_fit(model, data, *, every: int = 5, callback=None, **fit_options):
     history = fit(model, data, progress=False, callback=both, **fit_options)
     view.finish(model, history)
     return history
+
+
+class LatentExplorer(widgets.HBox):
+    """Pick a latent point with two sliders (or jump to a digit's codes) and see where it lies
+    among the prior's contours, what the decoder makes of it and which test code is nearest."""
+
+    def __init__(self, model, x, labels, reach: float = 4.5):
+        analysis.require_2d(model, "LatentExplorer")
+        self.model, self.labels = model, labels.cpu()
+        with torch.no_grad():
+            self.codes = model.encode(x, sample=False).cpu()  # posterior means of the images
+        self.figure = Figure(figsize=(7.4, 3.7), layout="constrained")
+        self.ax_latent, self.ax_image = self.figure.subplots(1, 2, width_ratios=(1.25, 1))
+        analysis.with_fixed_seed(0, model.device, lambda: plots.prior_contours(
+            model, x, labels, ax=self.ax_latent, title="prior contours, test codes by digit"))
+        self.ax_latent.set_xlim(-reach, reach)
+        self.ax_latent.set_ylim(-reach, reach)
+        (self.marker,) = self.ax_latent.plot([0], [0], "+", color="red", markersize=16, markeredgewidth=2.5)
+        top = model.num_values - 1
+        self.picture = self.ax_image.imshow(np.zeros(IMAGE_SHAPE), cmap=plots.IMAGE_CMAP, vmin=0, vmax=top)
+        self.ax_image.set_xticks([])
+        self.ax_image.set_yticks([])
+        slider = dict(min=-reach, max=reach, step=0.05, readout_format=".2f", continuous_update=True)
+        self.z1 = widgets.FloatSlider(value=0.0, description="z₁", **slider)
+        self.z2 = widgets.FloatSlider(value=0.0, description="z₂", **slider)
+        self.digit = widgets.Dropdown(options=[("—", None)] + [(str(d), d) for d in range(10)],
+                                      description="jump to digit")
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{int(7.4 * 96)}px"))
+        self.z1.observe(self.redraw, names="value")
+        self.z2.observe(self.redraw, names="value")
+        self.digit.observe(self._jump, names="value")
+        super().__init__([widgets.VBox([self.z1, self.z2, self.digit]), self.image])
+        self.redraw()
+
+    def show(self, z1: float, z2: float) -> None:
+        """Move the cross to (z1, z2) and redraw once."""
+        for slider, value in ((self.z1, z1), (self.z2, z2)):
+            slider.unobserve(self.redraw, names="value")
+            slider.value = value
+            slider.observe(self.redraw, names="value")
+        self.redraw()
+
+    def _jump(self, change) -> None:
+        if change["new"] is not None:
+            middle = self.codes[self.labels == change["new"]].median(0).values
+            self.show(round(float(middle[0]), 2), round(float(middle[1]), 2))
+
+    def redraw(self, change=None) -> None:
+        """Redraw for the sliders' point."""
+        z = torch.tensor([[self.z1.value, self.z2.value]], dtype=torch.float32)
+        with torch.no_grad():
+            decoded = self.model.decode_mean(z.to(self.model.device)).cpu()
+            log_prior = float(self.model.prior.log_prob(z.to(self.model.device)))
+        self.marker.set_data([z[0, 0]], [z[0, 1]])
+        self.picture.set_data(decoded.view(*IMAGE_SHAPE).numpy())
+        distances = (self.codes - z).norm(dim=1)
+        nearest = int(distances.argmin())
+        self.ax_image.set_title(
+            f"decoded at z = ({z[0, 0]:.2f}, {z[0, 1]:.2f})\nlog p(z) = {log_prior:.2f}\n"
+            f"nearest test code: a {int(self.labels[nearest])}, {float(distances[nearest]):.2f} away", fontsize=9)
+        self.image.value = figure_png(self.figure)
+
+    def __repr__(self) -> str:
+        return "LatentExplorer: sliders for z, the decoded image beside the prior's contours (run the notebook to use it)"
+
+
+class PriorMenu(widgets.VBox):
+    """A dropdown of trained models and the Fig. 4.13 plot of the chosen one.
+
+    models: {name: VAE}; x: (N, D) images for the encoder's dots; scores: {name: test -ELBO} or None.
+    """
+
+    def __init__(self, models: dict, x, scores: dict | None = None):
+        if not models:
+            raise ValueError("PriorMenu needs at least one model, got none")
+        self.models, self.scores = dict(models), scores or {}
+        self.menu = widgets.Dropdown(options=list(self.models), description="prior")
+        self.view = ContourView(x)
+        self.menu.observe(lambda change: self.show(change["new"]), names="value")
+        super().__init__([self.menu, self.view.image])
+        self.show(self.menu.value)
+
+    def show(self, name: str) -> None:
+        """Draw the plot of ``name`` (the dropdown calls this)."""
+        score = self.scores.get(name)
+        self.view.draw(self.models[name], name if score is None else f"{name}: test −ELBO {score:.2f}")
+
+    def __repr__(self) -> str:
+        return f"PriorMenu({', '.join(self.models)}): choose a trained prior to redraw its contours"
 
 
 # ---------------------------------------------------------------------------------------
