@@ -70,13 +70,21 @@ def test_gtm_grid_draws_the_grid_points(tiny):
 
 
 @pytest.mark.parametrize("name", ["gtm", "gtm-vampprior"])
-def test_the_grid_map_at_the_grid_gives_the_mixture_means(tiny, name):
-    """The sheet drawn between components uses the same map as the prior itself."""
-    prior = tiny[name].prior
+def test_the_sheet_drawn_between_components_passes_through_their_means(tiny, digits, name):
+    """With a sheet as fine as the grid itself, the thin mesh lies exactly on the component means."""
+    model = tiny[name]
+    prior = model.prior
+    figure = plots.mixture_components(model, sheet=prior.grid_size)
     with torch.no_grad():
         _, means, _ = prior.mixture_parameters()
-        mapped = plots._grid_means(prior, prior.grid)
-    torch.testing.assert_close(mapped, means, rtol=1e-5, atol=1e-5)
+    g = prior.grid_size
+    thin = [line for line in figure.axes[0].lines if line.get_linewidth() == pytest.approx(0.35)]
+    assert len(thin) == 2 * g
+    sheet_points = np.concatenate([line.get_xydata() for line in thin])
+    lattice = means.detach().numpy()
+    # Every mean is a vertex of the sheet, and every vertex is a mean.
+    distances = np.linalg.norm(sheet_points[:, None, :] - lattice[None, :, :], axis=-1)
+    assert distances.min(axis=1).max() < 1e-4 and distances.min(axis=0).max() < 1e-4
 
 
 def test_mixture_components_marks_each_mean(tiny, digits):

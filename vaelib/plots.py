@@ -534,15 +534,6 @@ def _draw_mesh(ax, points: np.ndarray, grid_size: int, colors, sizes, linewidth:
         ax.scatter(points[:, 0], points[:, 1], s=sizes, c=colors, edgecolors="white", linewidths=0.6, zorder=4)
 
 
-def _grid_means(prior, grid: Tensor) -> Tensor:
-    """The component means a GTM prior would give grid points ``grid``: (P, 2) -> (P, L)."""
-    # The priors compute this only at their own grid; the same two steps, at any points.
-    output = prior.network(grid)
-    if getattr(prior, "needs_encoder", False):
-        return prior.encoder((prior.encoder.num_values - 1) * torch.sigmoid(output))[0]
-    return output.chunk(2, dim=-1)[0]
-
-
 def mixture_components(
     model,
     x: Tensor | None = None,
@@ -601,7 +592,7 @@ def mixture_components(
         reach = float(prior.grid.abs().max())
         fine = grid_points(sheet, reach).to(prior.grid.device)
         with torch.no_grad():
-            surface = _grid_means(prior, fine).cpu().numpy()
+            surface = prior.components_at(fine)[0].cpu().numpy()
         _draw_mesh(ax, surface, sheet, None, None, linewidth=0.35)
     if mesh:
         _draw_mesh(ax, means, prior.grid_size, _grid_colors(prior.grid), sizes)

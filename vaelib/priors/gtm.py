@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from .._checks import check_int, check_positive_float
 from .base import MixturePrior, grid_points, tanh_mlp
@@ -28,9 +28,13 @@ class GTMPrior(MixturePrior):
         self.network = tanh_mlp(2, hidden_dim, 2 * latent_dim)
         self.mixture_logits = nn.Parameter(torch.zeros(grid_size**2))
 
+    def components_at(self, points: Tensor) -> tuple[Tensor, Tensor]:
+        """Means and log-variances the network maps grid-square points to. (P, 2) -> ((P, L), (P, L))"""
+        means, logvars = self.network(points).chunk(2, dim=-1)
+        return means, logvars
+
     def mixture_parameters(self):
-        means, logvars = self.network(self.grid).chunk(2, dim=-1)
-        return self.mixture_logits, means, logvars
+        return (self.mixture_logits, *self.components_at(self.grid))
 
     def extra_repr(self) -> str:
         return f"latent_dim={self.latent_dim}, grid={self.grid_size}x{self.grid_size}"

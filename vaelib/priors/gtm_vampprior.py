@@ -36,14 +36,21 @@ class GTMVampPrior(MixturePrior):
         self.network = tanh_mlp(2, hidden_dim, encoder.input_dim)
         self.mixture_logits = nn.Parameter(torch.zeros(grid_size**2))
 
+    def pseudo_inputs_at(self, points: Tensor) -> Tensor:
+        """The images the network maps grid-square points to, pixel values in [0, num_values - 1]. (P, 2) -> (P, D)"""
+        return (self.encoder.num_values - 1) * torch.sigmoid(self.network(points))
+
     @property
     def pseudo_inputs(self) -> Tensor:
-        """The grid's images, pixel values in [0, num_values - 1]. -> (K, D)"""
-        return (self.encoder.num_values - 1) * torch.sigmoid(self.network(self.grid))
+        """The grid's images. -> (K, D)"""
+        return self.pseudo_inputs_at(self.grid)
+
+    def components_at(self, points: Tensor) -> tuple[Tensor, Tensor]:
+        """Means and log-variances of q(z | image of each point). (P, 2) -> ((P, L), (P, L))"""
+        return self.encoder(self.pseudo_inputs_at(points))
 
     def mixture_parameters(self):
-        means, logvars = self.encoder(self.pseudo_inputs)
-        return self.mixture_logits, means, logvars
+        return (self.mixture_logits, *self.components_at(self.grid))
 
     def extra_repr(self) -> str:
         return f"latent_dim={self.latent_dim}, grid={self.grid_size}x{self.grid_size}"
