@@ -99,8 +99,19 @@ def test_image_functions_reject_bad_pixels_and_shapes(model, x, message):
 
 def test_fit_rejects_data_outside_the_likelihood_range(digits):
     model = vaelib.make_vae("standard", likelihood="bernoulli", hidden_dim=8, device="cpu")
-    with pytest.raises(ValueError, match=r"data.train must hold integer pixel values in 0\.\.1; found 5 .*binarize=True"):
+    with pytest.raises(ValueError, match=r"pixels take 17 values \(0\.\.16\) but the model's bernoulli likelihood "
+                                         r"expects 2.*likelihood='categorical'.*binarize"):
         vaelib.fit(model, digits, max_epochs=1, progress=False)
+    # Images alone (no data set around them) still get the pixel-range error.
+    with pytest.raises(ValueError, match=r"data.train must hold integer pixel values in 0\.\.1; found 5 .*binarize=True"):
+        model.check_images(digits.train, name="data.train")
+
+
+def test_binarised_data_is_refused_by_a_categorical_vae():
+    model = vaelib.make_vae("standard", hidden_dim=8, device="cpu")
+    with pytest.raises(ValueError, match=r"pixels take 2 values \(0\.\.1\) but the model's categorical likelihood "
+                                         r"expects 17.*likelihood='bernoulli'"):
+        vaelib.fit(model, vaelib.load_digits(binarize=True), max_epochs=1, progress=False)
 
 
 @pytest.mark.parametrize(
@@ -131,4 +142,4 @@ def test_decoding_rejects_bad_latents(model):
 
 def test_minibatches_rejects_bad_batch_size():
     with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 0"):
-        list(vaelib.minibatches(torch.zeros(4, 2), 0))
+        list(vaelib.data.minibatches(torch.zeros(4, 2), 0))

@@ -1,36 +1,48 @@
-"""vaelib: VAEs with the priors of Chapter 4 of Tomczak's *Deep Generative Modeling*."""
+"""vaelib: VAEs with the priors of Chapter 4 of Tomczak's *Deep Generative Modeling*.
 
-from .data import Digits, load_digits, minibatches
-from .model import ELBOParts, VAE, Decoder, Encoder, default_device, make_vae
+What a notebook author uses is here; the parts (Encoder, Decoder, minibatches, ...) stay
+importable from their modules. The widgets load on first use (``vaelib.widgets``,
+``vaelib.live_fit``, ``vaelib.Playground``), so the command line never imports ipywidgets.
+"""
+
+from . import analysis, plots, priors
+from .analysis import ComparisonTable, compare_priors, elbo_surgery, holes, latent_grid
+from .checkpoint import load, save
+from .data import Digits, load_digits
+from .evaluate import elbo_parts, iwae_bound, negative_elbo, negative_log_likelihood
+from .model import VAE, ELBOParts, make_vae
+from .plots import posterior_vs_prior, prior_comparison, prior_contours, training_curves
 from .priors import PRIORS, Prior, make_prior, prior_options
+from .threads import get_num_threads, set_num_threads
+from .train import RECIPES, History, Recipe, StopReason, TrainingDiverged, fit, get_recipe
 
 __version__ = "0.1.0"
 
+#: Names loaded from vaelib.widgets on first use (it imports ipywidgets).
+_WIDGETS = ("widgets", "Playground", "live_fit")
+
 __all__ = [
-    "Digits", "load_digits", "minibatches",
-    "VAE", "Encoder", "Decoder", "ELBOParts", "default_device", "make_vae",
-    "PRIORS", "Prior", "make_prior", "prior_options",
+    # data and model
+    "Digits", "load_digits", "VAE", "ELBOParts", "make_vae", "PRIORS", "Prior", "make_prior", "prior_options",
+    # training, evaluation, checkpoints
+    "fit", "History", "Recipe", "RECIPES", "StopReason", "TrainingDiverged", "get_recipe",
+    "elbo_parts", "iwae_bound", "negative_elbo", "negative_log_likelihood", "save", "load",
+    "get_num_threads", "set_num_threads",
+    # looking inside, drawing, widgets
+    "analysis", "ComparisonTable", "compare_priors", "elbo_surgery", "holes", "latent_grid",
+    "plots", "posterior_vs_prior", "prior_comparison", "prior_contours", "training_curves",
+    "priors", *_WIDGETS,
 ]
 
-from .checkpoint import load, save
-from .evaluate import elbo_parts, iwae_bound, negative_elbo, negative_log_likelihood
-from .train import RECIPES, History, Recipe, TrainingDiverged, fit, get_recipe
 
-__all__ += [
-    "save", "load", "elbo_parts", "iwae_bound", "negative_elbo", "negative_log_likelihood",
-    "fit", "History", "Recipe", "RECIPES", "TrainingDiverged", "get_recipe",
-]
+def __getattr__(name: str):
+    if name in _WIDGETS:
+        import importlib
 
-from . import analysis, plots  # noqa: E402
-from .analysis import ComparisonTable, compare_priors, elbo_surgery, holes, latent_grid  # noqa: E402
-from .plots import posterior_vs_prior, prior_comparison, prior_contours, training_curves  # noqa: E402
+        widgets = importlib.import_module(".widgets", __name__)
+        return widgets if name == "widgets" else getattr(widgets, name)
+    raise AttributeError(f"module 'vaelib' has no attribute {name!r}")
 
-__all__ += [
-    "analysis", "plots", "ComparisonTable", "compare_priors", "elbo_surgery", "holes", "latent_grid",
-    "posterior_vs_prior", "prior_comparison", "prior_contours", "training_curves",
-]
 
-from . import widgets  # noqa: E402
-from .widgets import Playground, live_fit  # noqa: E402
-
-__all__ += ["widgets", "Playground", "live_fit"]
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

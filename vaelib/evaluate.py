@@ -8,8 +8,10 @@ import torch
 from torch import Tensor
 
 from ._checks import check_int
+from .threads import uses_threads
 
 
+@uses_threads
 @torch.no_grad()
 def elbo_parts(model, x: Tensor, num_samples: int = 1, batch_size: int = 1024) -> dict:
     """Mean ELBO parts over the images, averaged over ``num_samples`` draws, in nats.
@@ -33,6 +35,7 @@ def negative_elbo(model, x: Tensor, num_samples: int = 1) -> float:
     return -elbo_parts(model, x, num_samples)["elbo"]
 
 
+@uses_threads
 @torch.no_grad()
 def iwae_bound(model, x: Tensor, num_samples: int = 1000, max_points: int = 2**16) -> Tensor:
     """log p(x) >= log (1/K) sum_k p(x, z_k) / q(z_k|x), z_k ~ q(z|x), for each image.

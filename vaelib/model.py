@@ -15,8 +15,8 @@ from torch.distributions import Bernoulli, Categorical, Distribution, Independen
 
 from ._checks import check_choice, check_images, check_int, check_latent
 from .data import NUM_PIXEL_VALUES
-from .priors import PRIORS, Prior, make_prior
-from .priors import prior_options as prior_option_defaults
+from .nets import Configurable, mlp
+from .priors import PRIORS, Prior, make_prior, prior_name
 
 LIKELIHOODS = ("categorical", "bernoulli")
 
@@ -26,20 +26,12 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def mlp(in_dim: int, hidden_dim: int, out_dim: int) -> nn.Sequential:
-    """The book's encoder/decoder network: two LeakyReLU hidden layers of ``hidden_dim`` units."""
-    return nn.Sequential(
-        nn.Linear(in_dim, hidden_dim), nn.LeakyReLU(),
-        nn.Linear(hidden_dim, hidden_dim), nn.LeakyReLU(),
-        nn.Linear(hidden_dim, out_dim),
-    )
-
-
-class Encoder(nn.Module):
+class Encoder(Configurable, nn.Module):
     """q(z|x) = N(z; mu(x), diag exp(logvar(x))). Input pixels 0..num_values-1 (floats allowed)."""
 
     def __init__(self, input_dim: int, latent_dim: int, hidden_dim: int, num_values: int):
         super().__init__()
+        self.save_hyperparameters()
         self.input_dim, self.latent_dim, self.num_values = input_dim, latent_dim, num_values
         self.net = mlp(input_dim, hidden_dim, 2 * latent_dim)
 
@@ -56,11 +48,13 @@ def diagonal_normal(mean: Tensor, logvar: Tensor) -> Independent:
     return Independent(Normal(mean, torch.exp(0.5 * logvar), validate_args=False), 1)
 
 
-class Decoder(nn.Module):
+class Decoder(Configurable, nn.Module):
     """p(x|z): independent categorical pixels over 0..num_values-1 (or Bernoulli for 0/1)."""
 
     def __init__(self, input_dim: int, latent_dim: int, hidden_dim: int, num_values: int, likelihood: str):
         super().__init__()
+        check_choice("likelihood", likelihood, LIKELIHOODS)
+        self.save_hyperparameters()
         self.input_dim, self.num_values, self.likelihood = input_dim, num_values, likelihood
         out = input_dim if likelihood == "bernoulli" else input_dim * num_values
         self.net = mlp(latent_dim, hidden_dim, out)
@@ -114,17 +108,40 @@ class ELBOParts:
 
 
 class VAE(nn.Module):
-    """A variational auto-encoder with a pluggable prior."""
+    """A variational auto-encoder with a pluggable prior.
+
+    Any encoder, decoder and prior built from vaelib's parts can be combined, saved and
+    loaded: each part records its own hyper-parameters (see :attr:`config`).
+    config: ignored (older notebooks passed make_vae's arguments; the parts now know them).
+    """
 
     def __init__(self, encoder: Encoder, decoder: Decoder, prior: Prior, config: dict | None = None):
         super().__init__()
         if prior.latent_dim != encoder.latent_dim:
             raise ValueError(f"prior.latent_dim={prior.latent_dim} but encoder.latent_dim={encoder.latent_dim}")
         self.encoder, self.decoder, self.prior = encoder, decoder, prior
-        #: The arguments of make_vae that rebuild this model (used by checkpoints).
-        self.config = config
         #: Set by fit(): the last training run's History.
         self.history = None
+
+    @property
+    def config(self) -> dict:
+        """Everything that rebuilds this model's architecture (plain types): see :meth:`from_config`."""
+        return {
+            "encoder": dict(self.encoder.hparams),
+            "decoder": dict(self.decoder.hparams),
+            "prior": {"name": prior_name(self.prior), "options": dict(self.prior.hparams)},
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> "VAE":
+        """A model with the architecture ``config`` describes (fresh weights; the caller's random
+        stream is left as it was). config: as :attr:`config` returns it."""
+        with torch.random.fork_rng(devices=[]):
+            encoder = Encoder(**config["encoder"])
+            decoder = Decoder(**config["decoder"])
+            options = dict(config["prior"]["options"])
+            prior = make_prior(config["prior"]["name"], options.pop("latent_dim"), encoder=encoder, **options)
+        return cls(encoder, decoder, prior)
 
     # Shapes and where the model lives -------------------------------------------------
     @property
@@ -145,19 +162,21 @@ class VAE(nn.Module):
 
     @property
     def prior_name(self) -> str:
-        if self.config is not None:
-            return self.config["prior"]
-        return type(self.prior).__name__
+        """The prior's registry name, e.g. "vampprior"."""
+        return prior_name(self.prior)
 
     def check_images(self, x: Tensor, name: str = "x") -> Tensor:
-        """Validate images for this model and move them to its device."""
+        """Validate images for this model; -> the same images as integers (int64) on its device.
+
+        Whole-number pixels stored as floats or other integer types are accepted.
+        """
         try:
             check_images(x, self.input_dim, self.num_values, name=name)
         except ValueError as error:
             if self.decoder.likelihood == "bernoulli" and "pixel values" in str(error):
                 raise ValueError(f"{error} (a Bernoulli VAE needs load_digits(binarize=True))") from None
             raise
-        return x.to(self.device)
+        return x.to(device=self.device, dtype=torch.long)
 
     # The model's distributions ---------------------------------------------------------
     def posterior(self, x: Tensor) -> Independent:
@@ -223,6 +242,33 @@ class VAE(nn.Module):
         return self.decode_mode(self.encode(x, sample=False))
 
 
+def resolve_device(device) -> torch.device:
+    """``device`` as a torch.device (None: :func:`default_device`), or a clear error if unusable here."""
+    if device is None:
+        return default_device()
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"unknown device {device!r}; use 'cpu', 'cuda', 'cuda:0', ... or None") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but PyTorch sees no CUDA GPU on this machine; use 'cpu' (or None)")
+    if resolved.type == "cuda" and resolved.index is not None and resolved.index >= torch.cuda.device_count():
+        raise ValueError(f"device={device!r} but this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r} but the MPS backend is not available on this machine; use 'cpu'")
+    return resolved
+
+
+def _training_images(num_components: int, binarize: bool) -> Tensor:
+    """``num_components`` random Digits training images (the VampPrior's init="data")."""
+    from .data import load_digits
+
+    train = load_digits(binarize=binarize).train
+    if num_components > len(train):
+        raise ValueError(f"num_components={num_components} exceeds the {len(train)} training images")
+    return train[torch.randperm(len(train))[:num_components]]
+
+
 def make_vae(
     prior: str = "standard",
     *,
@@ -237,25 +283,37 @@ def make_vae(
     """A VAE for Digits with the book's architecture and the prior called ``prior``.
 
     hidden_dim: M, the hidden units of every network, the prior's too (as in the book).
-    Extra keywords go to the prior (e.g. ``num_components=16`` for "mog").
-    seed: makes the initial weights (and VampPrior's data pick) repeatable.
+    Extra keywords go to the prior (e.g. ``num_components=16`` for "mog"; for "vampprior",
+    ``init="data"`` starts the pseudo-inputs as random Digits training images).
+    seed: makes the initial weights (and the data pick) repeatable, without touching the
+    caller's random stream; None draws them from it.
     """
     check_choice("prior", prior, tuple(PRIORS))
     check_choice("likelihood", likelihood, LIKELIHOODS)
     check_int("latent_dim", latent_dim, 2)
     check_int("hidden_dim", hidden_dim, 1)
     check_int("input_dim", input_dim, 1)
-    num_values = 2 if likelihood == "bernoulli" else NUM_PIXEL_VALUES
-    config = dict(
-        prior=prior, latent_dim=latent_dim, hidden_dim=hidden_dim, likelihood=likelihood,
-        input_dim=input_dim, seed=seed, **prior_options,
-    )
-    if "hidden_dim" in prior_option_defaults(prior):
-        prior_options = dict(prior_options, hidden_dim=hidden_dim)
     if seed is not None:
-        torch.manual_seed(seed)
-    encoder = Encoder(input_dim, latent_dim, hidden_dim, num_values)
-    decoder = Decoder(input_dim, latent_dim, hidden_dim, num_values, likelihood)
-    prior_module = make_prior(prior, latent_dim, encoder=encoder, **prior_options)
-    model = VAE(encoder, decoder, prior_module, config=config)
-    return model.to(device if device is not None else default_device())
+        check_int("seed", seed, 0)
+    device = resolve_device(device)
+    num_values = 2 if likelihood == "bernoulli" else NUM_PIXEL_VALUES
+    defaults = PRIORS[prior].options()
+    if "hidden_dim" in defaults:
+        prior_options = dict(prior_options, hidden_dim=hidden_dim)
+
+    def build() -> VAE:
+        encoder = Encoder(input_dim, latent_dim, hidden_dim, num_values)
+        decoder = Decoder(input_dim, latent_dim, hidden_dim, num_values, likelihood)
+        options = dict(prior_options)
+        if isinstance(options.get("init"), str) and options["init"] == "data":
+            size = options.get("num_components", defaults.get("num_components"))
+            options["init"] = _training_images(check_int("num_components", size, 1), likelihood == "bernoulli")
+        return VAE(encoder, decoder, make_prior(prior, latent_dim, encoder=encoder, **options))
+
+    if seed is None:
+        model = build()
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = build()
+    return model.to(device)

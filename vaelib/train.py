@@ -10,11 +10,13 @@ import copy
 import math
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
+from enum import Enum
 
 import torch
 
 from ._checks import check_choice, check_int, check_positive_float
 from .data import minibatches
+from .threads import TrainingThreads
 
 OPTIMIZERS = {"adamax": torch.optim.Adamax, "adam": torch.optim.Adam}
 SCHEDULES = ("constant", "cosine")
@@ -74,6 +76,21 @@ def get_recipe(recipe: str | Recipe | None = None, **overrides) -> Recipe:
     return replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
 
 
+class StopReason(str, Enum):
+    """Why a call of :func:`fit` ended. Compares equal to its text, e.g. ``"early stopping"``."""
+
+    EARLY_STOPPING = "early stopping"  # validation had not improved for more than `patience` epochs
+    MAX_EPOCHS = "max epochs"  # the recipe's max_epochs ran out
+    INTERRUPTED = "interrupted"  # Ctrl-C (KeyboardInterrupt): the best model so far is kept
+    CALLBACK = "callback"  # the callback returned a truthy value
+    DIVERGED = "diverged"  # the loss became NaN or infinite (fit raised TrainingDiverged)
+
+    def __str__(self) -> str:
+        return self.value
+
+    __format__ = str.__format__
+
+
 @dataclass
 class History:
     """What happened during one call of :func:`fit`. Losses are -ELBO in nats per image."""
@@ -85,18 +102,21 @@ class History:
     val_loss: list = field(default_factory=list)  # one per validated epoch
     best_epoch: int = 0
     best_val_loss: float = math.inf
-    epoch_seconds: list = field(default_factory=list)  # wall time of each epoch, validation included
     epochs: int = 0
-    seconds: float = 0.0
-    stopped: str = ""  # "early stopping", "max epochs", "interrupted" or "callback"
+    seconds: float = 0.0  # wall time of the whole run, validation included
+    stopped: StopReason | None = None  # why the run ended (None while it runs)
 
     def to_dict(self) -> dict:
         """Plain Python types only (safe for ``torch.load(weights_only=True)`` and JSON)."""
-        return asdict(self)
+        state = asdict(self)
+        state["stopped"] = None if self.stopped is None else StopReason(self.stopped).value
+        return state
 
     @classmethod
     def from_dict(cls, state: dict) -> "History":
-        return cls(**state)
+        state = {k: v for k, v in state.items() if k != "epoch_seconds"}  # a field of older checkpoints
+        stopped = state.get("stopped") or None
+        return cls(**{**state, "stopped": None if stopped is None else StopReason(stopped)})
 
 
 class TrainingDiverged(RuntimeError):
@@ -164,6 +184,24 @@ def _validation_loss(model, x, batch_size: int = 2048) -> float:
     return -float(total) / len(x)
 
 
+def check_data(data, model) -> None:
+    """Check that ``data`` is a data set (with .train and .val images) that suits ``model``."""
+    if not (hasattr(data, "train") and hasattr(data, "val")):
+        raise TypeError(
+            f"data must be a data set with .train and .val images, e.g. vaelib.load_digits(); got "
+            f"{type(data).__name__}" + (" (a tensor: pass the whole data set, not one split)"
+                                         if isinstance(data, torch.Tensor) else "")
+        )
+    values = getattr(data, "num_values", None)
+    if values is not None and values != model.num_values:
+        raise ValueError(
+            f"the data's pixels take {values} values (0..{values - 1}) but the model's "
+            f"{model.decoder.likelihood} likelihood expects {model.num_values}: build the model with "
+            + ("likelihood='bernoulli'" if values == 2 else "likelihood='categorical'")
+            + " or load the matching data (load_digits(binarize=...))"
+        )
+
+
 def fit(
     model,
     data,
@@ -172,22 +210,35 @@ def fit(
     seed: int | None = None,
     callback=None,
     progress: bool = True,
+    threads=None,
     **options,
 ):
     """Train ``model`` on ``data.train``, early-stopping on ``data.val``; returns a History.
 
-    recipe: a name in RECIPES (default DEFAULT_RECIPE) or a Recipe; keyword options (lr, batch_size, max_epochs, patience,
-    optimizer, eval_every, schedule, kl_warmup, ema) override its fields. seed: makes the
-    run repeatable (same thread count). callback(model, history) runs after every
+    recipe: a name in RECIPES (default DEFAULT_RECIPE) or a Recipe; keyword options (lr, batch_size, max_epochs,
+    patience, optimizer, eval_every, schedule, kl_warmup, ema) override its fields. seed: makes
+    the run repeatable, with random numbers of its own (the caller's random stream is left as
+    it was); None draws from the caller's stream. callback(model, history) runs after every
     validation with the model that was validated (the weight average when the recipe
-    averages weights); a truthy return stops training. The best weights are restored
-    into ``model`` before returning.
+    averages weights); a truthy return stops training. threads: CPU threads for this run (a
+    positive integer or "auto"; default: vaelib.threads' policy). The best weights are
+    restored into ``model`` before returning; ``history.stopped`` says why it ended.
     """
     recipe = get_recipe(recipe, **options)
+    check_data(data, model)
     train = model.check_images(data.train, name="data.train")
     val = model.check_images(data.val, name="data.val")
     if seed is not None:
-        torch.manual_seed(seed)
+        check_int("seed", seed, 0)
+    policy = TrainingThreads() if threads is None else TrainingThreads(threads)
+    devices = [model.device] if model.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices, enabled=seed is not None), policy:
+        if seed is not None:
+            torch.manual_seed(seed)
+        return _fit(model, train, val, recipe, callback, progress, policy)
+
+
+def _fit(model, train, val, recipe: Recipe, callback, progress: bool, policy: TrainingThreads) -> History:
     optimizer = _make_optimizer(recipe.optimizer, model, recipe.lr)
     scheduler = None
     if recipe.schedule == "cosine":
@@ -207,7 +258,7 @@ def fit(
 
     def diverged(what: str, value: float, epoch: int):
         model.load_state_dict(best_state)
-        history.stopped = "diverged"
+        history.stopped = StopReason.DIVERGED
         raise TrainingDiverged(
             f"training the {history.prior!r} prior diverged at epoch {epoch}: the {what} is {value}. "
             f"The model keeps its best weights (epoch {history.best_epoch}); "
@@ -235,7 +286,7 @@ def fit(
                 if val_loss < history.best_val_loss:
                     history.best_val_loss, history.best_epoch = val_loss, epoch
                     best_state = _snapshot(validated)
-            history.epoch_seconds.append(time.perf_counter() - epoch_start)
+            policy.after_epoch(time.perf_counter() - epoch_start)
             history.seconds = time.perf_counter() - start
             if bar is not None:
                 if validate:
@@ -243,15 +294,15 @@ def fit(
                 bar.update(1)
             if validate:
                 if callback is not None and callback(validated, history):
-                    history.stopped = "callback"
+                    history.stopped = StopReason.CALLBACK
                     break
                 if epoch - history.best_epoch > recipe.patience:
-                    history.stopped = "early stopping"
+                    history.stopped = StopReason.EARLY_STOPPING
                     break
         else:
-            history.stopped = "max epochs"
+            history.stopped = StopReason.MAX_EPOCHS
     except KeyboardInterrupt:
-        history.stopped = "interrupted"
+        history.stopped = StopReason.INTERRUPTED
         message = f"Interrupted at epoch {history.epochs}: keeping the best model (epoch {history.best_epoch})."
         if bar is not None:
             bar.write(message)
@@ -260,7 +311,7 @@ def fit(
     finally:
         if bar is not None:
             bar.close()
-        if history.stopped != "diverged":
+        if history.stopped != StopReason.DIVERGED:
             model.load_state_dict(best_state)
         model.eval()
         history.seconds = time.perf_counter() - start

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import inspect
-
 from .._checks import check_choice, check_int
-from .base import MixturePrior, Prior, gaussian_mixture
+from .base import Components, GridPrior, MixturePrior, Prior, PseudoInputs, SizeOption, gaussian_mixture
 from .flow import AffineCoupling, Flip, FlowPrior
 from .gtm import GTMPrior
 from .gtm_vampprior import GTMVampPrior
@@ -13,7 +11,7 @@ from .mog import MoGPrior
 from .standard import StandardPrior
 from .vampprior import VampPrior
 
-#: Prior name -> class. Adding a prior: write its module, add one line here.
+#: Prior name -> class. Adding a prior: write its module (a Prior subclass), add one line here.
 PRIORS: dict[str, type[Prior]] = {
     "standard": StandardPrior,
     "mog": MoGPrior,
@@ -26,19 +24,22 @@ PRIORS: dict[str, type[Prior]] = {
 
 def prior_options(name: str) -> dict:
     """The keyword options of prior ``name`` with their defaults."""
-    cls = PRIORS[check_choice("prior", name, tuple(PRIORS))]
-    signature = inspect.signature(cls.__init__)
-    return {
-        key: p.default
-        for key, p in signature.parameters.items()
-        if key not in ("self", "latent_dim", "encoder") and p.kind is not p.VAR_KEYWORD
-    }
+    return PRIORS[check_choice("prior", name, tuple(PRIORS))].options()
+
+
+def prior_name(prior: Prior) -> str:
+    """The registry name of ``prior``'s class (its class name when it is not registered)."""
+    for name, cls in PRIORS.items():
+        if type(prior) is cls:
+            return name
+    return type(prior).__name__
 
 
 def make_prior(name: str, latent_dim: int = 2, *, encoder=None, **options) -> Prior:
     """Build the prior called ``name`` (one of ``PRIORS``) with the book's defaults.
 
-    encoder: the VAE's encoder, required by "vampprior" and "gtm-vampprior".
+    encoder: the VAE's encoder, required by priors that need one (``needs_encoder``:
+    "vampprior" and "gtm-vampprior").
     """
     check_choice("prior", name, tuple(PRIORS))
     check_int("latent_dim", latent_dim, 2)
@@ -58,7 +59,7 @@ def make_prior(name: str, latent_dim: int = 2, *, encoder=None, **options) -> Pr
 
 
 __all__ = [
-    "PRIORS", "Prior", "MixturePrior", "StandardPrior", "MoGPrior", "VampPrior", "GTMPrior",
-    "GTMVampPrior", "FlowPrior", "AffineCoupling", "Flip", "gaussian_mixture", "make_prior",
-    "prior_options",
+    "PRIORS", "Prior", "SizeOption", "Components", "MixturePrior", "GridPrior", "PseudoInputs",
+    "StandardPrior", "MoGPrior", "VampPrior", "GTMPrior", "GTMVampPrior", "FlowPrior", "AffineCoupling", "Flip",
+    "gaussian_mixture", "make_prior", "prior_name", "prior_options",
 ]

@@ -12,7 +12,8 @@ from torch import Tensor, nn
 from torch.distributions import Independent, Normal, Transform, TransformedDistribution, constraints
 
 from .._checks import check_int
-from .base import Prior
+from ..nets import mlp
+from .base import Prior, SizeOption
 
 
 class AffineCoupling(Transform):
@@ -80,12 +81,8 @@ class Flip(Transform):
 
 
 def conditioner_mlp(in_dim: int, hidden_dim: int, out_dim: int) -> nn.Sequential:
-    """The coupling network: LeakyReLU MLP giving log-scales and shifts (2 * out_dim)."""
-    net = nn.Sequential(
-        nn.Linear(in_dim, hidden_dim), nn.LeakyReLU(),
-        nn.Linear(hidden_dim, hidden_dim), nn.LeakyReLU(),
-        nn.Linear(hidden_dim, 2 * out_dim),
-    )
+    """The coupling network: log-scales and shifts (2 * out_dim), zero at the start."""
+    net = mlp(in_dim, hidden_dim, 2 * out_dim)
     # Start as the identity map, so the untrained prior is exactly N(0, I).
     nn.init.zeros_(net[-1].weight)
     nn.init.zeros_(net[-1].bias)
@@ -95,10 +92,13 @@ def conditioner_mlp(in_dim: int, hidden_dim: int, out_dim: int) -> nn.Sequential
 class FlowPrior(Prior):
     """RealNVP prior: ``num_flows`` affine couplings with a flip between them."""
 
+    size_option = SizeOption("num_flows", "couplings", 1, 8)
+
     def __init__(self, latent_dim: int = 2, num_flows: int = 3, hidden_dim: int = 256):
         super().__init__(latent_dim)
         check_int("num_flows", num_flows, 1)
         check_int("hidden_dim", hidden_dim, 1)
+        self.save_hyperparameters()
         self.split = latent_dim // 2
         self.conditioners = nn.ModuleList(
             conditioner_mlp(self.split, hidden_dim, latent_dim - self.split) for _ in range(num_flows)
@@ -106,18 +106,25 @@ class FlowPrior(Prior):
         self.register_buffer("loc", torch.zeros(latent_dim), persistent=False)
         self.register_buffer("scale", torch.ones(latent_dim), persistent=False)
 
+    @property
+    def num_flows(self) -> int:
+        return len(self.conditioners)
+
+    def stages(self) -> list[list[Transform]]:
+        """The maps from base noise to z, one stage per coupling: stage k (from 0) is the flip
+        before coupling k (none before the first) and the coupling itself."""
+        return [
+            ([Flip()] if i > 0 else []) + [AffineCoupling(conditioner, self.split)]
+            for i, conditioner in enumerate(self.conditioners)
+        ]
+
     def transforms(self) -> list[Transform]:
-        """The maps from base noise to z, in the order they are applied."""
-        layers: list[Transform] = []
-        for i, conditioner in enumerate(self.conditioners):
-            if i > 0:
-                layers.append(Flip())
-            layers.append(AffineCoupling(conditioner, self.split))
-        return layers
+        """The maps from base noise to z, in the order they are applied (the stages, flattened)."""
+        return [transform for stage in self.stages() for transform in stage]
 
     def distribution(self) -> TransformedDistribution:
         base = Independent(Normal(self.loc, self.scale, validate_args=False), 1)
         return TransformedDistribution(base, self.transforms(), validate_args=False)
 
     def extra_repr(self) -> str:
-        return f"latent_dim={self.latent_dim}, num_flows={len(self.conditioners)}"
+        return f"latent_dim={self.latent_dim}, num_flows={self.num_flows}"

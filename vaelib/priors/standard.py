@@ -13,6 +13,7 @@ class StandardPrior(Prior):
 
     def __init__(self, latent_dim: int = 2):
         super().__init__(latent_dim)
+        self.save_hyperparameters()
         # Buffers, not parameters: they follow the model to its device but are not learned.
         self.register_buffer("loc", torch.zeros(latent_dim), persistent=False)
         self.register_buffer("scale", torch.ones(latent_dim), persistent=False)

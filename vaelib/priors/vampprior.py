@@ -10,10 +10,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .._checks import check_choice, check_int, check_images
-from .base import MixturePrior
+from .._checks import check_choice, check_images, check_int
+from .base import MixturePrior, PseudoInputs, SizeOption, share_encoder
 
-# Data-initialised pseudo-inputs start within 16 * _EDGE of their image (0.016 of a pixel level).
+# Pseudo-inputs given as images start within 16 * _EDGE of them (0.016 of a pixel level).
 _EDGE = 1e-3
 
 
@@ -23,14 +23,15 @@ def pixels_to_logits(images: Tensor, top: int) -> Tensor:
     return torch.logit(p)
 
 
-class VampPrior(MixturePrior):
+class VampPrior(PseudoInputs, MixturePrior):
     """Mixture of variational posteriors q(z|u_k) at learnable pseudo-inputs u_k.
 
-    init: "random" (uniform pixel intensities), "data" (K random Digits training images),
-    or a tensor of K images (K, D) with pixel values in 0..num_values-1.
+    init: "random" (uniform pixel intensities) or a tensor of K images (K, D) with pixel
+    values in 0..num_values-1, e.g. training images (``make_vae(..., init="data")`` picks
+    K random Digits training images).
     """
 
-    needs_encoder = True
+    size_option = SizeOption("num_components", "components", 1, 64)
 
     def __init__(
         self,
@@ -42,34 +43,24 @@ class VampPrior(MixturePrior):
         learn_weights: bool = True,
     ):
         super().__init__(latent_dim)
-        if encoder.latent_dim != latent_dim:
-            raise ValueError(f"encoder.latent_dim is {encoder.latent_dim} but latent_dim is {latent_dim}")
-        # Shared with the VAE, which owns and registers it; kept out of this module's
-        # children so its weights appear once in state_dict and in parameters().
-        object.__setattr__(self, "encoder", encoder)
+        share_encoder(self, encoder)
         top = encoder.num_values - 1
         if isinstance(init, Tensor):
             images = check_images(init, encoder.input_dim, encoder.num_values, name="init")
             num_components = images.shape[0]
         else:
-            check_choice("init", init, ("random", "data"))
+            check_choice("init", init, ("random",))
             check_int("num_components", num_components, 1)
-            if init == "data":
-                from ..data import load_digits
-
-                train = load_digits(binarize=encoder.num_values == 2).train
-                if num_components > len(train):
-                    raise ValueError(f"num_components={num_components} exceeds the {len(train)} training images")
-                images = train[torch.randperm(len(train))[:num_components]]
-            else:
-                images = torch.rand(num_components, encoder.input_dim) * top
+            images = torch.rand(num_components, encoder.input_dim) * top
+        # A tensor init is recorded as "random": a saved model's pseudo-inputs come from its weights.
+        self.save_hyperparameters(ignore=("encoder",), init="random", num_components=num_components)
         self.pseudo_input_logits = nn.Parameter(pixels_to_logits(images, top))
         self.mixture_logits = nn.Parameter(torch.zeros(num_components), requires_grad=learn_weights)
 
     @property
     def pseudo_inputs(self) -> Tensor:
-        """The pseudo-inputs as images with pixel values in [0, num_values - 1]. -> (K, D)"""
-        return (self.encoder.num_values - 1) * torch.sigmoid(self.pseudo_input_logits)
+        """The pseudo-inputs as images with pixel values in [0, pixel_max]. -> (K, D)"""
+        return self.pixel_max * torch.sigmoid(self.pseudo_input_logits)
 
     def mixture_parameters(self):
         means, logvars = self.encoder(self.pseudo_inputs)
