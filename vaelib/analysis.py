@@ -24,6 +24,7 @@ from torch.distributions import MixtureSameFamily
 from ._checks import check_int, check_positive_float
 from .evaluate import elbo_parts, negative_log_likelihood
 from .priors import gaussian_mixture
+from .seeding import with_fixed_seed
 
 #: Default threshold of :func:`holes`: "thin" means q(z) below a tenth of p(z).
 HOLE_RATIO = 0.1
@@ -95,14 +96,6 @@ class LatentGrid:
     def integrate(self, log_density: Tensor) -> float:
         """The midpoint-rule integral of exp(log_density) over the grid. (R * R,) -> float"""
         return float(torch.exp(log_density.double()).sum() * self.cell_area)
-
-
-def with_fixed_seed(seed: int, device, fn):
-    """Run ``fn()`` with its own random numbers, leaving the caller's generator untouched."""
-    devices = [device] if torch.device(device).type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        return fn()
 
 
 @torch.no_grad()

@@ -17,6 +17,7 @@ from ._checks import check_choice, check_images, check_int, check_latent
 from .data import NUM_PIXEL_VALUES
 from .nets import Configurable, mlp
 from .priors import PRIORS, Prior, make_prior, prior_name
+from .seeding import fixed_seed
 
 LIKELIHOODS = ("categorical", "bernoulli")
 
@@ -310,10 +311,6 @@ def make_vae(
             options["init"] = _training_images(check_int("num_components", size, 1), likelihood == "bernoulli")
         return VAE(encoder, decoder, make_prior(prior, latent_dim, encoder=encoder, **options))
 
-    if seed is None:
+    with fixed_seed(seed):
         model = build()
-    else:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = build()
     return model.to(device)

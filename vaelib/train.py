@@ -16,6 +16,7 @@ import torch
 
 from ._checks import check_choice, check_int, check_positive_float
 from .data import minibatches
+from .seeding import fixed_seed
 from .threads import TrainingThreads
 
 OPTIMIZERS = {"adamax": torch.optim.Adamax, "adam": torch.optim.Adam}
@@ -231,10 +232,7 @@ def fit(
     if seed is not None:
         check_int("seed", seed, 0)
     policy = TrainingThreads() if threads is None else TrainingThreads(threads)
-    devices = [model.device] if model.device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices, enabled=seed is not None), policy:
-        if seed is not None:
-            torch.manual_seed(seed)
+    with fixed_seed(seed, model.device), policy:
         return _fit(model, train, val, recipe, callback, progress, policy)
 
 
