@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import html
 import math
 
 import pytest
@@ -210,3 +211,28 @@ def test_comparison_table_prints_as_markdown_and_round_trips_through_csv(table, 
         rows = list(csv.DictReader(file))
     assert [row["prior"] for row in rows] == [row["prior"] for row in table]
     assert float(rows[0]["neg_elbo"]) == table.rows[0]["neg_elbo"]
+
+
+def test_comparison_table_shows_as_html_with_the_one_set_of_labels(table):
+    page = table._repr_html_()
+    assert page.count("<tr>") == 1 + len(table)
+    for key, label, fmt in table.columns:
+        assert label == analysis.COLUMN_LABELS[key][0]
+        assert f">{html.escape(label)}</th>" in page
+    first = table.rows[0]
+    assert f">{first['neg_elbo']:.2f}</td>" in page and f">{first['holes']:.1%}</td>" in page
+
+
+def test_comparison_table_picks_columns_by_key_and_indexes_rows_by_position_or_prior():
+    rows = [dict(prior="mog", seed=0, neg_elbo=99.123), dict(prior="flow", seed=1, neg_elbo=98.5)]
+    table = analysis.ComparisonTable(rows, columns=("prior", "seed", "neg_elbo"))
+    assert [key for key, _, _ in table.columns] == ["prior", "seed", "neg_elbo"]
+    assert str(table).splitlines()[0] == "| prior | seed | test −ELBO |"
+    assert "| flow | 1 | 98.50 |" in str(table)
+    assert table[-1] is table.rows[-1] and table["mog"]["neg_elbo"] == 99.123
+    table.append(dict(prior="standard", seed=2, neg_elbo=float("nan")))
+    assert str(table).splitlines()[-1] == "| standard | 2 | – |"  # a missing number shows as a dash
+    with pytest.raises(ValueError, match="unknown column.*'test −ELBO'.*neg_elbo"):
+        analysis.ComparisonTable(columns=("prior", "test −ELBO"))
+    with pytest.raises(KeyError, match="no row for prior 'gtm'"):
+        table["gtm"]

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import vaelib
-from vaelib.widgets import LiveTraining, Playground, SIZE_OPTIONS
+from vaelib.widgets import LiveTraining, Playground
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +27,23 @@ def test_playground_carries_the_classes_the_browser_test_finds(playground):
 @pytest.mark.parametrize("prior", list(vaelib.PRIORS))
 def test_size_slider_follows_the_prior(playground, prior):
     playground.prior.value = prior
-    option = SIZE_OPTIONS[prior]
+    option = vaelib.PRIORS[prior].size_option
     settings = playground.settings()
     if option is None:
         assert playground.size.layout.display == "none" and set(settings) == {"prior", "seed"}
     else:
-        assert settings[option[0]] == option[4]
-        vaelib.make_vae(**settings, hidden_dim=8)  # the settings are valid make_vae arguments
+        # The slider starts at the prior's own default and spans the range the prior declares.
+        assert settings[option.name] == vaelib.PRIORS[prior].options()[option.name]
+        assert (playground.size.min, playground.size.max) == (option.minimum, option.maximum)
+        assert playground.size.description == option.label
+        model = vaelib.make_vae(**settings, hidden_dim=8)  # the settings are valid make_vae arguments
+        assert model.prior.size == settings[option.name]
+
+
+def test_playground_starts_at_the_default_recipe(playground):
+    recipe = vaelib.get_recipe()
+    assert playground.epochs.value == recipe.max_epochs
+    assert playground.lr.value == pytest.approx(recipe.lr)
 
 
 def test_train_redraws_the_plot_and_adds_a_row(playground):
@@ -47,7 +57,10 @@ def test_train_redraws_the_plot_and_adds_a_row(playground):
     assert playground.contours.frames - frames >= 3  # before training, every 5 epochs, at the end
     row = playground.results[-1]
     assert row["prior"] == "mog" and row["setting"] == "components 4" and row["epochs"] <= 20
+    assert set(row) >= set(vaelib.widgets.RESULT_COLUMNS)  # plain keys, labels live in analysis.COLUMN_LABELS
+    assert playground.table.value == playground.results.to_html(empty="Each finished run adds a row here.")
     assert playground.table.value.count("<tr>") == 1 + len(playground.results)
+    assert "test −ELBO" in playground.table.value and f"{row['neg_elbo']:.2f}" in playground.table.value
     assert not playground.train_button.disabled and playground.stop_button.disabled
 
 

@@ -37,10 +37,10 @@ __all__ = [
 
 def __getattr__(name: str):
     if name in _WIDGETS:
-        import importlib
+        # Importing the submodule also binds vaelib.widgets, so this runs once per name.
+        from .widgets import Playground, live_fit
 
-        widgets = importlib.import_module(".widgets", __name__)
-        return widgets if name == "widgets" else getattr(widgets, name)
+        return {"Playground": Playground, "live_fit": live_fit}.get(name) or globals()["widgets"]
     raise AttributeError(f"module 'vaelib' has no attribute {name!r}")
 
 

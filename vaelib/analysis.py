@@ -13,6 +13,7 @@ quadrature on a grid, and in any dimension by Monte Carlo (the two cross-check).
 from __future__ import annotations
 
 import csv
+import html
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -322,28 +323,54 @@ def holes(model, x: Tensor, ratio: float = HOLE_RATIO, num_samples: int = 10_000
 # ---------------------------------------------------------------------------------------
 # Comparison table
 # ---------------------------------------------------------------------------------------
-#: (key, Markdown header, format) of each column of a comparison table.
-COLUMNS = (
-    ("prior", "prior", "{}"),
-    ("neg_elbo", "test −ELBO", "{:.2f}"),
-    ("nll_iwae", "−log p(x) (IWAE)", "{:.2f}"),
-    ("neg_reconstruction", "−E log p(x|z)", "{:.2f}"),
-    ("mutual_information", "I(x; z)", "{:.2f}"),
-    ("marginal_kl", "KL(q(z) ‖ p(z))", "{:.2f}"),
-    ("holes", "holes", "{:.1%}"),
-    ("prior_parameters", "prior params", "{:,}"),
-    ("train_seconds", "train s", "{:.1f}"),
+#: Every column a comparison table can show: key -> (label, format). The one home of the labels.
+COLUMN_LABELS = {
+    "run": ("run", "{}"),
+    "prior": ("prior", "{}"),
+    "setting": ("setting", "{}"),
+    "seed": ("seed", "{}"),
+    "epochs": ("epochs", "{}"),
+    "neg_elbo": ("test −ELBO", "{:.2f}"),
+    "nll_iwae": ("−log p(x) (IWAE)", "{:.2f}"),
+    "neg_reconstruction": ("−E log p(x|z)", "{:.2f}"),
+    "mutual_information": ("I(x; z)", "{:.2f}"),
+    "marginal_kl": ("KL(q(z) ‖ p(z))", "{:.3f}"),
+    "holes": ("holes", "{:.1%}"),
+    "prior_parameters": ("prior params", "{:,}"),
+    "train_seconds": ("train s", "{:.1f}"),
+}
+
+
+def column_specs(*keys: str) -> tuple:
+    """(key, label, format) of each named column, for ComparisonTable(columns=...)."""
+    unknown = [key for key in keys if key not in COLUMN_LABELS]
+    if unknown:
+        raise ValueError(f"unknown column(s) {unknown}; columns are: {', '.join(COLUMN_LABELS)}")
+    return tuple((key, *COLUMN_LABELS[key]) for key in keys)
+
+
+#: The columns of compare_priors' table.
+COLUMNS = column_specs(
+    "prior", "neg_elbo", "nll_iwae", "neg_reconstruction", "mutual_information", "marginal_kl", "holes",
+    "prior_parameters", "train_seconds",
 )
 
 
 class ComparisonTable:
-    """One row per trained model, as plain dicts; prints as Markdown, saves as CSV."""
+    """One row per trained model, as dicts with plain keys; shows as Markdown or HTML, saves as CSV.
+
+    columns: which columns to show, as keys of COLUMN_LABELS or (key, label, format) triples
+    (default: the class's ``columns``, those of compare_priors). ``table["mog"]`` is the row
+    of a prior, ``table[-1]`` the last row.
+    """
 
     columns = COLUMNS
 
-    def __init__(self, rows=(), notes: str = ""):
+    def __init__(self, rows=(), notes: str = "", columns=None):
         self.rows = [dict(row) for row in rows]
         self.notes = notes
+        if columns is not None:
+            self.columns = tuple(c if isinstance(c, tuple) else column_specs(c)[0] for c in columns)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -351,23 +378,49 @@ class ComparisonTable:
     def __iter__(self):
         return iter(self.rows)
 
-    def __getitem__(self, prior: str) -> dict:
-        """The row of the prior called ``prior``."""
+    def __getitem__(self, key) -> dict:
+        """The row of the prior called ``key`` (a string), or the row at position ``key`` (an int)."""
+        if isinstance(key, int):
+            return self.rows[key]
         for row in self.rows:
-            if row["prior"] == prior:
+            if row["prior"] == key:
                 return row
-        raise KeyError(f"no row for prior {prior!r}; rows: {[row['prior'] for row in self.rows]}")
+        raise KeyError(f"no row for prior {key!r}; rows: {[row['prior'] for row in self.rows]}")
+
+    def append(self, row: dict) -> None:
+        """Add one row (a dict with plain keys)."""
+        self.rows.append(dict(row))
+
+    def _cells(self, row) -> list[str]:
+        return [_format(row.get(key), fmt) for key, _, fmt in self.columns]
 
     def to_markdown(self) -> str:
         """A GitHub-flavoured Markdown table, followed by the notes."""
         lines = [
-            "| " + " | ".join(header for _, header, _ in self.columns) + " |",
+            "| " + " | ".join(label for _, label, _ in self.columns) + " |",
             "|" + "".join(":---|" if key == "prior" else "---:|" for key, _, _ in self.columns),
         ]
-        for row in self.rows:
-            cells = [_format(row.get(key), fmt) for key, _, fmt in self.columns]
-            lines.append("| " + " | ".join(cells) + " |")
+        lines += ["| " + " | ".join(self._cells(row)) + " |" for row in self.rows]
         return "\n".join(lines) + (f"\n\n{self.notes}" if self.notes else "")
+
+    def to_html(self, empty: str = "") -> str:
+        """An HTML table (numbers right-aligned), then the notes; ``empty`` is shown when there are no rows."""
+        cell = "padding: 2px 10px; border-bottom: 1px solid #ddd"
+
+        def align(key):
+            return "left" if key in ("prior", "setting") else "right"
+
+        head = "".join(f"<th style='{cell}; text-align: {align(key)}'>{html.escape(label)}</th>"
+                       for key, label, _ in self.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td style='{cell}; text-align: {align(key)}'>{html.escape(text)}</td>"
+                             for (key, _, _), text in zip(self.columns, self._cells(row))) + "</tr>"
+            for row in self.rows
+        )
+        extra = f"<p><i>{html.escape(empty)}</i></p>" if empty and not self.rows else ""
+        notes = f"<p style='font-size: smaller'>{html.escape(self.notes)}</p>" if self.notes else ""
+        return (f"<table class='vaelib-table' style='border-collapse: collapse'><thead><tr>{head}</tr></thead>"
+                f"<tbody>{body}</tbody></table>{extra}{notes}")
 
     def __str__(self) -> str:
         return self.to_markdown()
@@ -377,6 +430,9 @@ class ComparisonTable:
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
 
     def to_csv(self, path) -> Path:
         """Write the rows, unformatted, with the column keys as the header line."""

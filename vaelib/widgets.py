@@ -22,7 +22,8 @@ from .data import IMAGE_SHAPE
 from .evaluate import negative_elbo
 from .model import make_vae
 from .priors import PRIORS
-from .train import TrainingDiverged, fit, get_recipe
+from .seeding import fixed_seed
+from .train import StopReason, TrainingDiverged, fit, get_recipe
 
 
 def figure_png(figure: Figure, dpi: int = 96) -> bytes:
@@ -209,38 +210,34 @@ class PriorMenu(widgets.VBox):
 # ---------------------------------------------------------------------------------------
 # The playground
 # ---------------------------------------------------------------------------------------
-#: The one size option that each prior's slider controls: (option, label, min, max, default).
-SIZE_OPTIONS = {
-    "standard": None,
-    "mog": ("num_components", "components", 1, 64, 16),
-    "vampprior": ("num_components", "components", 1, 64, 16),
-    "gtm": ("grid_size", "grid side", 2, 8, 4),
-    "gtm-vampprior": ("grid_size", "grid side", 2, 8, 4),
-    "flow": ("num_flows", "couplings", 1, 8, 3),
-}
-
-RESULT_COLUMNS = ("run", "prior", "setting", "seed", "epochs", "seconds", "test −ELBO", "KL(q(z)‖p(z))", "holes")
+#: The columns of the playground's results table (labels and formats: analysis.COLUMN_LABELS).
+RESULT_COLUMNS = ("run", "prior", "setting", "seed", "epochs", "train_seconds", "neg_elbo", "marginal_kl", "holes")
 
 
 class Playground(widgets.VBox):
     """Pick a prior and its settings, train it, watch its contours move, compare runs.
 
-    Training runs in a background thread, so Stop works while it trains. In code:
-    ``pg.prior.value = "mog"; pg.train(wait=True)``; results are in ``pg.results``.
+    Training runs in a background thread, so Stop works while it trains, with the default
+    recipe (``vaelib.train.DEFAULT_RECIPE``) whose epochs and learning rate the sliders start
+    at. Every prior in ``vaelib.PRIORS`` is in the menu; its ``size_option`` gives the slider.
+    In code: ``pg.prior.value = "mog"; pg.train(wait=True)``; ``pg.results`` is a
+    ComparisonTable (``pg.results[-1]["neg_elbo"]``).
     """
 
-    def __init__(self, data, redraw_every: int = 5, iwae_samples: int = 0):
+    def __init__(self, data, redraw_every: int = 5):
         self.data = data
         self.redraw_every = redraw_every
-        self.results: list[dict] = []
+        self.recipe = get_recipe()
+        self.results = analysis.ComparisonTable(columns=RESULT_COLUMNS)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
         style = {"description_width": "90px"}
         self.prior = widgets.Dropdown(options=list(PRIORS), value="standard", description="prior", style=style)
         self.size = widgets.IntSlider(description="components", style=style, continuous_update=False)
-        self.epochs = widgets.IntSlider(value=200, min=10, max=400, step=10, description="max epochs", style=style)
-        self.lr = widgets.FloatLogSlider(value=3e-3, base=10, min=-4, max=-1.5, step=0.25,
+        self.epochs = widgets.IntSlider(value=self.recipe.max_epochs, min=10, max=max(400, self.recipe.max_epochs),
+                                        step=10, description="max epochs", style=style)
+        self.lr = widgets.FloatLogSlider(value=self.recipe.lr, base=10, min=-4, max=-1.5, step=0.25,
                                          description="learning rate", readout_format=".0e", style=style)
         self.seed = widgets.IntText(value=0, description="seed", style=style, layout=widgets.Layout(width="180px"))
         self.train_button = widgets.Button(description="Train", button_style="primary", icon="play")
@@ -281,15 +278,17 @@ class Playground(widgets.VBox):
 
     # Controls --------------------------------------------------------------------------
     def _on_prior(self, change) -> None:
-        option = SIZE_OPTIONS[change["new"]]
+        prior = PRIORS[change["new"]]
+        option = prior.size_option
         if option is None:
             self.size.layout.display = "none"
             return
-        _, label, low, high, default = option
         self.size.layout.display = None
-        self.size.description = label
-        self.size.min, self.size.max = low, high  # noqa: the order keeps min <= max while changing
-        self.size.value = default
+        self.size.description = option.label
+        # Widen first, then narrow: min <= max at every step.
+        self.size.min, self.size.max = min(self.size.min, option.minimum), max(self.size.max, option.maximum)
+        self.size.min, self.size.max = option.minimum, option.maximum
+        self.size.value = prior.default_size()
 
     def _on_setting(self, change) -> None:
         if not self.running:
@@ -298,9 +297,9 @@ class Playground(widgets.VBox):
     def settings(self) -> dict:
         """The current choices as keyword arguments of make_vae."""
         options = {"prior": self.prior.value, "seed": int(self.seed.value)}
-        size = SIZE_OPTIONS[self.prior.value]
+        size = PRIORS[self.prior.value].size_option
         if size is not None:
-            options[size[0]] = int(self.size.value)
+            options[size.name] = int(self.size.value)
         return options
 
     @property
@@ -346,8 +345,7 @@ class Playground(widgets.VBox):
         name = settings["prior"]
         # A second OpenMP team beside the main thread's makes libgomp throttle its spin-waits:
         # two threads here train at half speed (measured 1.8 s vs 0.93 s in the main thread);
-        # one thread is faster (1.4 s). The setting is per thread: the notebook keeps its own.
-        torch.set_num_threads(1)
+        # one thread is faster (1.4 s): fit(threads=1) below. The notebook keeps its own setting.
         try:
             model = make_vae(device="cpu", **settings)
             self.progress.value, self.progress.max, self.progress.bar_style = 0, max_epochs, ""
@@ -362,19 +360,19 @@ class Playground(widgets.VBox):
                     self.contours.draw(model, f"{name} prior: epoch {history.epochs}")
                 return self._stop.is_set()
 
-            history = fit(model, self.data, recipe="fast", max_epochs=max_epochs, lr=lr,
-                          seed=settings["seed"], progress=False, callback=on_epoch)
+            history = fit(model, self.data, recipe=self.recipe, max_epochs=max_epochs, lr=lr,
+                          seed=settings["seed"], progress=False, callback=on_epoch, threads=1)
             row = self._evaluate(model, history, settings)
             self.results.append(row)
             self.table.value = self._table_html()
-            self.contours.draw(model, f"{name} prior: test −ELBO {row['test −ELBO']:.2f}")
+            self.contours.draw(model, f"{name} prior: test −ELBO {row['neg_elbo']:.2f}")
             self._draw_samples(model)
             self.progress.max = max(history.epochs, 1)  # a full bar: the run is over
             self.progress.bar_style = "success"
-            verb = "Stopped" if history.stopped == "callback" else "Done"
+            verb = "Stopped" if history.stopped == StopReason.CALLBACK else "Done"
             self.status.value = (
                 f"{verb}: {name}, {history.epochs} epochs in {history.seconds:.1f} s, "
-                f"test −ELBO {row['test −ELBO']:.2f}"
+                f"test −ELBO {row['neg_elbo']:.2f}"
             )
         except TrainingDiverged as error:
             self.progress.bar_style = "danger"
@@ -386,21 +384,23 @@ class Playground(widgets.VBox):
             self._set_running(False)
 
     def _evaluate(self, model, history, settings: dict) -> dict:
+        """The table row of a finished run (plain keys: see RESULT_COLUMNS)."""
         start = time.perf_counter()
-        torch.manual_seed(0)
-        surgery = analysis.elbo_surgery(model, self.data.test, resolution=120)
-        size = SIZE_OPTIONS[settings["prior"]]
+        with fixed_seed(0, model.device):
+            surgery = analysis.elbo_surgery(model, self.data.test, resolution=120)
+            neg_elbo = negative_elbo(model, self.data.test, num_samples=5)
+        option = PRIORS[settings["prior"]].size_option
         return {
             "run": len(self.results) + 1,
             "prior": settings["prior"],
-            "setting": f"{size[1]} {settings[size[0]]}" if size else "",
+            "setting": f"{option.label} {settings[option.name]}" if option else "",
             "seed": settings["seed"],
             "epochs": history.epochs,
-            "seconds": history.seconds,
-            "test −ELBO": negative_elbo(model, self.data.test, num_samples=5),
-            "KL(q(z)‖p(z))": surgery.marginal_kl,
+            "train_seconds": history.seconds,
+            "neg_elbo": neg_elbo,
+            "marginal_kl": surgery.marginal_kl,
             "holes": analysis.holes(model, self.data.test, num_samples=4000),
-            "evaluation seconds": time.perf_counter() - start,
+            "evaluation_seconds": time.perf_counter() - start,
         }
 
     # Drawing ---------------------------------------------------------------------------
@@ -415,15 +415,4 @@ class Playground(widgets.VBox):
         self.samples.value = figure_png(self.samples_figure)
 
     def _table_html(self) -> str:
-        formats = {"seconds": "{:.1f}", "test −ELBO": "{:.2f}", "KL(q(z)‖p(z))": "{:.3f}", "holes": "{:.1%}"}
-        cell = "padding: 2px 10px; text-align: right; border-bottom: 1px solid #ddd"
-        head = "".join(f"<th style='{cell}'>{html.escape(c)}</th>" for c in RESULT_COLUMNS)
-        rows = "".join(
-            "<tr>" + "".join(
-                f"<td style='{cell}'>{html.escape(formats.get(c, '{}').format(row[c]))}</td>" for c in RESULT_COLUMNS
-            ) + "</tr>"
-            for row in self.results
-        )
-        hint = "" if self.results else "<p><i>Each finished run adds a row here.</i></p>"
-        return (f"<table class='vaelib-table' style='border-collapse: collapse'><thead><tr>{head}</tr></thead>"
-                f"<tbody>{rows}</tbody></table>{hint}")
+        return self.results.to_html(empty="Each finished run adds a row here.")
