@@ -137,3 +137,9 @@ def latent_grid(model, x: Tensor | None = None, resolution: int = 200, **extent_
     x: (N, D) or None -> LatentGrid with resolution**2 points
     """
     return LatentGrid.over(latent_extent(model, x, **extent_options), resolution)
+
+
+def bounding_extent(points: Tensor, pad: float = 0.0) -> tuple[float, float, float, float]:
+    """The smallest box holding every point, widened by ``pad`` on each side. points: (N, 2) -> extent"""
+    low, high = points.min(0).values, points.max(0).values
+    return (float(low[0]) - pad, float(high[0]) + pad, float(low[1]) - pad, float(high[1]) + pad)
