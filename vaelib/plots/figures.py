@@ -92,7 +92,6 @@ def prior_contours(
     (computed on ``x`` when not given). sample=False plots posterior means. ax: redraw into it.
     x: (N, D) images, labels: (N,) or None -> Figure
     """
-    require_2d(model, "prior_contours")
     data = prior_contours_data(model, x, grid=grid, resolution=resolution, masses=masses, sample=sample)
     figure, ax = _figure_and_axes(ax, (5.4, 4.2) if labels is not None else (4.4, 4.2))
     _draw_mass_contours(
@@ -170,7 +169,6 @@ def posterior_vs_prior(
     are logarithmic down to ``floor`` times the highest density. axes: two Axes to redraw into.
     x: (N, D) -> Figure (two panels and a colour bar)
     """
-    require_2d(model, "posterior_vs_prior")
     data = posterior_vs_prior_data(model, x, grid=grid, resolution=resolution, ratio=ratio)
     grid = data.grid
     figure, axes = _figure_and_axes_row(axes, 2, (8.2, 3.9), sharex=True, sharey=True)

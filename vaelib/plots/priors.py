@@ -204,8 +204,8 @@ def mixture_components_data(
         posterior = model.posterior(model.check_images(x)) if x is not None else None
     extent = latent_extent(model, posterior=posterior, posterior_stds=PLOT_REACH)
     # Every component's mean in the frame, also one with little weight far from the data.
-    box = bounding_extent(means)
-    box = bounding_extent(means, pad=0.08 * max(box[1] - box[0], box[3] - box[2], 1.0))
+    spread = float((means.max(0).values - means.min(0).values).max())
+    box = bounding_extent(means, pad=0.08 * max(spread, 1.0))
     grid = LatentGrid.over(square_extent(union_extent([extent, box])), resolution)
     contours = prior_mass_contours(model, grid, masses)
     lattice = surface = pictures = None
@@ -219,8 +219,9 @@ def mixture_components_data(
         if images:
             pictures = prior.pseudo_inputs.detach().float().cpu().reshape(-1, *IMAGE_SHAPE)
     return MixtureLayout(
-        contours, weights, means, codes, lattice, _grid_colors(prior.grid) if mesh else None, surface, pictures,
-        prior.pixel_max if images else None,
+        contours=contours, weights=weights, means=means, codes=codes,
+        mesh=lattice, mesh_colors=_grid_colors(prior.grid) if mesh else None, sheet=surface,
+        pictures=pictures, pixel_max=prior.pixel_max if images else None,
     )
 
 
