@@ -12,7 +12,7 @@ import torch
 from torch.distributions import Independent, Normal, kl_divergence
 
 import vaelib
-from vaelib import analysis
+from vaelib import analysis, latent
 from vaelib.priors import gaussian_mixture
 
 # Tiny models trained for a few epochs barely use their latent space (I(x; z) ~ 0.01
@@ -69,6 +69,26 @@ def test_latent_grid_cells_tile_the_extent_and_reshape_with_z2_along_rows():
     # The midpoint rule integrates a density that fits inside the box to 1.
     normal = Independent(Normal(torch.tensor([1.0, 0.0]), torch.tensor([0.3, 0.2])), 1)
     assert grid.integrate(normal.log_prob(grid.points)) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_extents_are_the_smallest_boxes_that_hold_what_they_are_given():
+    square = analysis.square_extent((0.0, 4.0, 1.0, 2.0), margin=0.25)
+    assert square == pytest.approx((-1.0, 5.0, -1.5, 4.5))  # side 4, widened by 1 on each side; same centre
+    assert analysis.union_extent([(0, 1, 0, 1), (-2, 0.5, 0.5, 3)]) == (-2, 1, 0, 3)
+    points = torch.tensor([[1.0, -1.0], [3.0, 2.0], [2.0, 0.0]])
+    assert latent.bounding_extent(points, pad=0.5) == pytest.approx((0.5, 3.5, -1.5, 2.5))
+
+
+def test_the_latent_plane_lives_in_vaelib_latent_and_analysis_keeps_its_names():
+    for name in ("LatentGrid", "latent_extent", "latent_grid", "require_2d", "square_extent", "union_extent"):
+        assert getattr(analysis, name) is getattr(latent, name), name
+    assert analysis.with_fixed_seed is vaelib.seeding.with_fixed_seed
+    model = vaelib.make_vae("standard", latent_dim=3, hidden_dim=8, seed=0, device="cpu")
+    with pytest.raises(ValueError, match=r"^my plot needs a 2-D latent space .* latent_dim=3; use another$"):
+        latent.require_2d(model, "my plot", "use another")
+    with pytest.raises(ValueError, match=r"flow_stages needs a 2-D latent space .* latent_dim=3$"):
+        latent.require_2d(model.prior, "flow_stages")
+    latent.require_2d(vaelib.make_vae("standard", hidden_dim=8, seed=0, device="cpu"), "a 2-D model passes")
 
 
 def test_aggregate_posterior_is_the_average_of_the_posterior_densities(tiny, digits):

@@ -12,7 +12,9 @@ import torch
 from matplotlib.collections import PathCollection
 from matplotlib.offsetbox import AnnotationBbox
 
+import vaelib
 from vaelib import plots
+from vaelib.priors import StandardPrior
 from vaelib.priors.base import grid_points
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -70,21 +72,38 @@ def test_gtm_grid_draws_the_grid_points(tiny):
 
 
 @pytest.mark.parametrize("name", ["gtm", "gtm-vampprior"])
-def test_the_sheet_drawn_between_components_passes_through_their_means(tiny, digits, name):
-    """With a sheet as fine as the grid itself, the thin mesh lies exactly on the component means."""
+def test_the_mesh_is_the_component_means_and_the_sheet_passes_through_them(tiny, name):
+    """The mesh's points are the component means on the grid's lattice; with a sheet as fine as the
+    grid itself, the sheet's vertices are exactly the component means."""
     model = tiny[name]
     prior = model.prior
-    figure = plots.mixture_components(model, sheet=prior.grid_size)
-    with torch.no_grad():
-        _, means, _ = prior.mixture_parameters()
     g = prior.grid_size
+    layout = plots.mixture_components_data(model, sheet=g)
+    with torch.no_grad():
+        means = prior.components().means
+    np.testing.assert_array_equal(layout.mesh.reshape(-1, 2).numpy(), means.numpy())
+    lattice = layout.mesh.numpy()  # [i, j]: the image of grid point (u1_i, u2_j), so neighbours are one step apart
+    np.testing.assert_array_equal(lattice[1, 0], means[g].numpy())
+    np.testing.assert_array_equal(lattice[0, 1], means[1].numpy())
+    assert layout.sheet.shape == (g, g, 2)
+    sheet_points = layout.sheet.reshape(-1, 2).numpy()
+    # Every mean is a vertex of the sheet, and every vertex is a mean.
+    distances = np.linalg.norm(sheet_points[:, None, :] - means.numpy()[None, :, :], axis=-1)
+    assert distances.min(axis=1).max() < 1e-4 and distances.min(axis=0).max() < 1e-4
+    # And the figure draws the sheet: 2 * g thin lines through those vertices.
+    figure = plots.mixture_components(model, sheet=g)
     thin = [line for line in figure.axes[0].lines if line.get_linewidth() == pytest.approx(0.35)]
     assert len(thin) == 2 * g
-    sheet_points = np.concatenate([line.get_xydata() for line in thin])
-    lattice = means.detach().numpy()
-    # Every mean is a vertex of the sheet, and every vertex is a mean.
-    distances = np.linalg.norm(sheet_points[:, None, :] - lattice[None, :, :], axis=-1)
-    assert distances.min(axis=1).max() < 1e-4 and distances.min(axis=0).max() < 1e-4
+    np.testing.assert_allclose(np.concatenate([line.get_xydata() for line in thin[::2]]),
+                               layout.sheet.transpose(0, 1).reshape(-1, 2).numpy())
+
+
+def test_a_finer_sheet_is_the_prior_mapping_its_fine_grid(tiny):
+    prior = tiny["gtm"].prior
+    layout = plots.mixture_components_data(tiny["gtm"], sheet=7)
+    with torch.no_grad():
+        expected = prior.components_at(prior.fine_grid(7))[0]
+    np.testing.assert_array_equal(layout.sheet.reshape(-1, 2).numpy(), expected.numpy())
 
 
 def test_mixture_components_marks_each_mean(tiny, digits):
@@ -112,27 +131,67 @@ def test_vampprior_components_carry_their_pseudo_inputs(tiny):
 
 
 def test_flow_stages_end_at_the_points_they_were_given(tiny, digits):
-    """The points are pulled back to N(0, I) and pushed through every coupling: the last panel
-    must show z itself, which fails if the inverse, the order or the flips were wrong."""
+    """The points are pulled back to N(0, I) and pushed through every coupling: the last stage
+    must be z itself, which fails if the inverse, the order or the flips were wrong."""
     model = tiny["flow"]
     torch.manual_seed(0)
     with torch.no_grad():
         z = model.posterior(digits.test[:50]).sample()
-    figure = plots.flow_stages(model, z)
+    data = plots.flow_stages_data(model, z)
     couplings = len(model.prior.conditioners)
-    assert len(figure.axes) == couplings + 1
-    (last,) = scatter_offsets(figure.axes[-1])
-    np.testing.assert_allclose(last, z.numpy(), rtol=1e-4, atol=1e-4)
-    (first,) = scatter_offsets(figure.axes[0])
+    assert data.num_stages == couplings + 1
+    np.testing.assert_allclose(data.points[-1], z.numpy(), rtol=1e-4, atol=1e-4)
     with torch.no_grad():
         base = z
         for transform in reversed(model.prior.distribution().transforms):
             base = transform.inv(base)
-    np.testing.assert_allclose(first, base.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(data.points[0], base.numpy(), rtol=1e-4, atol=1e-4)
+    # Stage 0's lines are the base space's own: 13 of constant u2 over [-3, 3], then 13 of constant u1.
+    lines = data.paths[0]
+    assert lines.shape == (26, 200, 2)
+    assert torch.equal(lines[:13, :, 1], torch.linspace(-3, 3, 13)[:, None].expand(-1, 200))
+    assert torch.equal(lines[13:, :, 0], torch.linspace(-3, 3, 13)[:, None].expand(-1, 200))
+    # One frame holds every stage.
+    left, right, bottom, top = data.extent
+    for stage in range(data.num_stages):
+        for values in (data.paths[stage].reshape(-1, 2), data.points[stage]):
+            assert values[:, 0].min() >= left and values[:, 0].max() <= right
+            assert values[:, 1].min() >= bottom and values[:, 1].max() <= top
+    # The figure draws one panel per stage, the stage's points in each, in that frame.
+    figure = plots.flow_stages(model, z)
+    assert len(figure.axes) == couplings + 1
+    for ax, points in zip(figure.axes, data.points):
+        (dots,) = scatter_offsets(ax)
+        np.testing.assert_array_equal(dots, points.numpy())
+        assert ax.get_xlim() == pytest.approx(data.extent[:2]) and ax.get_ylim() == pytest.approx(data.extent[2:])
     with pytest.raises(ValueError, match="stage 9 out of range"):
         plots.flow_stages(model, stages=[9])
     with pytest.raises(ValueError, match="not a flow prior"):
         plots.flow_stages(tiny["standard"])
+
+
+class LookAlikePrior(StandardPrior):
+    """A standard normal prior carrying attributes with the names of other priors' capabilities."""
+
+    def __init__(self):
+        super().__init__(2)
+        self.grid, self.grid_size = grid_points(3, 1.0), 3
+        self.pseudo_inputs = torch.zeros(9, 64)
+        self.mixture_parameters = self.components = self.stages = self.transforms = lambda: None
+
+
+def test_figures_ask_what_a_prior_is_instead_of_guessing_from_its_attributes(tiny):
+    model = vaelib.VAE(tiny["standard"].encoder, tiny["standard"].decoder, LookAlikePrior())
+    with pytest.raises(ValueError, match="LookAlikePrior has no grid"):
+        plots.gtm_grid(model)
+    with pytest.raises(ValueError, match="LookAlikePrior has no pseudo-inputs"):
+        plots.pseudo_inputs(model)
+    with pytest.raises(ValueError, match="LookAlikePrior is not a mixture"):
+        plots.mixture_components(model)
+    with pytest.raises(ValueError, match="LookAlikePrior is not a flow prior"):
+        plots.flow_stages(model)
+    with pytest.raises(TypeError, match="flow_stages takes a VAE or a prior, got str"):
+        plots.flow_stages("flow")
 
 
 def test_grid_points_layout_matches_the_helper():
