@@ -189,8 +189,8 @@ def _read(path) -> dict:
         found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
         if found:
             raise CheckpointError(
-                f"{where} is not loaded: it holds pickled Python objects ({found.group(1)}), e.g. a whole model saved with "
-                f"torch.save(model), and loading those could run code. vaelib.load reads only what "
+                f"{where} is not loaded: it holds pickled Python objects ({found.group(1)}), e.g. a whole "
+                f"model saved with torch.save(model), and loading those could run code. vaelib.load reads only what "
                 f"vaelib.save writes (weights and config)"
             ) from None
         raise CheckpointError(f"{where} is not a readable checkpoint: {_unreadable(path, error)}") from None
