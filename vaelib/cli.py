@@ -172,7 +172,10 @@ def train_or_load(prior: str, data, directory: Path, *, seed: int, recipe, hidde
                 model = load(checkpoint, device=device)
                 print(f"{prior}: loaded {checkpoint} (same settings; trained {model.history.epochs} epochs)")
                 return model
-            print(f"{prior}: the cached checkpoint was trained with other settings; training again")
+            if "settings" not in extra:
+                print(f"{prior}: the cached checkpoint does not record its training settings; training again")
+            else:
+                print(f"{prior}: the cached checkpoint was trained with other settings; training again")
         except CheckpointError as error:
             print(f"{prior}: the cached checkpoint cannot be used ({error}); training again")
     model = make_vae(prior, seed=seed, hidden_dim=hidden_dim, device=device)
