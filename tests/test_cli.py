@@ -71,7 +71,21 @@ def test_figures_command_writes_every_promised_file(tmp_path, capsys, monkeypatc
         assert vaelib.load(checkpoint, device="cpu").history.epochs == 2
         assert load_extra(checkpoint)["settings"]["seed"] == 3  # the settings live inside the checkpoint
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == [f"{p}.pt" for p in priors]
+    assert not list(tmp_path.rglob("*.tmp"))  # every file was written under a temporary name, then renamed
     assert "| vampprior |" in capsys.readouterr().out  # the table is printed too
+
+
+def test_an_interrupted_write_leaves_the_previous_file_whole(tmp_path):
+    table = tmp_path / "comparison.md"
+    table.write_text("the previous table\n")
+    with pytest.raises(KeyboardInterrupt), cli.written_whole(table) as temporary:
+        temporary.write_text("half of the new")
+        raise KeyboardInterrupt
+    assert table.read_text() == "the previous table\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["comparison.md"]
+    with cli.written_whole(table) as temporary:
+        temporary.write_text("the new table\n")
+    assert table.read_text() == "the new table\n" and [p.name for p in tmp_path.iterdir()] == ["comparison.md"]
 
 
 # ---------------------------------------------------------------------------------------

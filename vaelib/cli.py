@@ -10,8 +10,10 @@ Every option is checked before anything is trained or written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -137,6 +139,22 @@ def check_writable(directory: Path) -> Path:
     return directory
 
 
+@contextmanager
+def written_whole(path: Path):
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step, so a run
+    interrupted while writing leaves the previous file (or none), never half of one."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)  # mkstemp makes 0600; give the usual mode of a new file
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
 def training_settings(prior: str, *, seed: int, recipe, hidden_dim: int) -> dict:
     """Everything that decides a trained model: a cached checkpoint is reused only if these match."""
     from . import __version__
@@ -244,8 +262,10 @@ def run_figures(args) -> int:
     print("evaluating: test -ELBO, IWAE, ELBO surgery, holes ...", flush=True)
     with fixed_seed(args.seed, device):
         table = compare_priors(models, data.test, iwae_samples=args.iwae, resolution=args.grid)
-    (directory / "comparison.md").write_text(table.to_markdown() + "\n")
-    table.to_csv(directory / "comparison.csv")
+    with written_whole(directory / "comparison.md") as temporary:
+        temporary.write_text(table.to_markdown() + "\n")
+    with written_whole(directory / "comparison.csv") as temporary:
+        table.to_csv(temporary)
     print(table)
 
     formats = list(dict.fromkeys(args.formats))
@@ -268,7 +288,8 @@ def draw_figures(models: dict, data, table, directory: Path, *, formats=("png", 
     def save(figure, stem):
         for fmt in formats:
             path = directory / f"{stem}.{fmt}"
-            figure.savefig(path, dpi=150)
+            with written_whole(path) as temporary:
+                figure.savefig(temporary, format=fmt, dpi=150)
             written.append(path)
 
     test, labels = data.test, data.test_labels
