@@ -15,6 +15,26 @@ def check_int(name: str, value, minimum: int) -> int:
     return value
 
 
+#: The largest seed torch's generators accept (seeds are 64-bit unsigned integers).
+MAX_SEED = 2**64 - 1
+
+
+def check_seed(value, name: str = "seed") -> int:
+    """Return ``value`` if it is a usable seed: an int in 0..MAX_SEED (torch's 64-bit range)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer in 0..2**64-1 (or None), got {value!r}")
+    if not 0 <= value <= MAX_SEED:
+        raise ValueError(f"{name} must be an integer in 0..2**64-1 (or None), got {value}")
+    return value
+
+
+def check_model(model, name: str = "model"):
+    """Return ``model`` if it is a vaelib VAE (anything with the VAE's image check and parts)."""
+    if not all(hasattr(model, part) for part in ("check_images", "encoder", "decoder", "prior")):
+        raise TypeError(f"{name} must be a vaelib VAE (e.g. vaelib.make_vae(...)), got {type(model).__name__}")
+    return model
+
+
 def check_positive_float(name: str, value) -> float:
     """Return ``value`` as a float if it is a finite number > 0."""
     try:

@@ -2,14 +2,18 @@
 
 Each prior is trained once (with a progress bar) and cached in DIR/checkpoints; a later run
 with the same settings (seed, recipe, epochs, architecture, vaelib version) loads it instead.
+The settings are stored inside the checkpoint, which is written atomically: an interrupted
+run can never leave a model under the name that another run would take for its own.
+Every option is checked before anything is trained or written.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -34,12 +38,19 @@ class CommandError(Exception):
     """A problem to report in one line, without a traceback."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (what is wrong and where help is), no usage dump."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``vaelib`` argument parser with its ``figures`` command."""
     from . import PRIORS
     from .train import DEFAULT_RECIPE, RECIPES
 
-    parser = argparse.ArgumentParser(prog="vaelib", description="Priors for VAEs: figures and tables.")
+    parser = _Parser(prog="vaelib", description="Priors for VAEs: figures and tables.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     listing = "\n".join(f"  {stem.format(prior='PRIOR')}: {what}" for stem, what in PRIOR_FIGURES + SHARED_FIGURES)
     figures = commands.add_parser(
@@ -48,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train every prior (or load the checkpoints a previous run left in DIR with the same "
         "settings), then write every figure as PNG and PDF and the comparison table as Markdown and CSV.",
         epilog=f"Files written to DIR:\n{listing}\n  comparison.md, comparison.csv: the comparison table\n"
-        "  checkpoints/PRIOR.pt (+ .json settings): the trained models, reused by later runs",
+        "  checkpoints/PRIOR.pt: the trained models with the settings they were trained with,\n"
+        "    reused by a later run with the same settings (a damaged or mismatched one is retrained)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     figures.add_argument("--out", type=Path, default=Path("figures"), metavar="DIR",
@@ -57,9 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"priors to train and draw (default: all of {', '.join(PRIORS)})")
     figures.add_argument("--epochs", type=_positive_int, default=None,
                          help="maximum training epochs (default: the recipe's, with early stopping)")
-    figures.add_argument("--seed", type=int, default=0, help="seed of weights, training and figures (default: 0)")
-    figures.add_argument("--grid", type=_positive_int, default=300, metavar="RESOLUTION",
-                         help="latent grid points per side for densities and quadrature (default: %(default)s)")
+    figures.add_argument("--seed", type=_seed, default=0,
+                         help="seed of weights, training and figures, 0..2**64-1 (default: 0)")
+    figures.add_argument("--grid", type=_grid_size, default=300, metavar="RESOLUTION",
+                         help="latent grid points per side for densities and quadrature, at least 2 "
+                         "(default: %(default)s)")
     figures.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda if available)")
     figures.add_argument("--recipe", choices=list(RECIPES), default=DEFAULT_RECIPE,
                          help="training recipe (default: %(default)s)")
@@ -69,24 +83,38 @@ def build_parser() -> argparse.ArgumentParser:
                          help="figure file formats (default: png pdf)")
     # For quick checks (the tests): a smaller encoder/decoder than the book's 256 units.
     figures.add_argument("--hidden-dim", type=_positive_int, default=256, help=argparse.SUPPRESS)
-    figures.set_defaults(run=run_figures)
+    figures.set_defaults(run=run_figures, parser=figures)
     return parser
 
 
-def _positive_int(text: str) -> int:
+def _int_in(text: str, low: int, high: int | None, what: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if value < low or (high is not None and value > high):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _int_in(text, 1, None, "a positive integer")
+
+
+def _grid_size(text: str) -> int:
+    return _int_in(text, 2, None, "an integer >= 2 (grid points per side)")
+
+
+def _seed(text: str) -> int:
+    return _int_in(text, 0, 2**64 - 1, "an integer in 0..2**64-1")
 
 
 def main(argv=None) -> int:
     """Run the ``vaelib`` command line; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # reported by the command's parser, which points at the command's help
+        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return args.run(args)
     except CommandError as error:
@@ -111,6 +139,22 @@ def check_writable(directory: Path) -> Path:
     return directory
 
 
+@contextmanager
+def written_whole(path: Path):
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step, so a run
+    interrupted while writing leaves the previous file (or none), never half of one."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)  # mkstemp makes 0600; give the usual mode of a new file
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
 def training_settings(prior: str, *, seed: int, recipe, hidden_dim: int) -> dict:
     """Everything that decides a trained model: a cached checkpoint is reused only if these match."""
     from . import __version__
@@ -118,25 +162,40 @@ def training_settings(prior: str, *, seed: int, recipe, hidden_dim: int) -> dict
     return dict(prior=prior, seed=seed, hidden_dim=hidden_dim, recipe=asdict(recipe), vaelib=__version__)
 
 
+def checkpoint_path(directory: Path, prior: str) -> Path:
+    """Where ``prior``'s trained model is cached in an output directory."""
+    return directory / "checkpoints" / f"{prior}.pt"
+
+
 def train_or_load(prior: str, data, directory: Path, *, seed: int, recipe, hidden_dim: int, device=None,
                   progress: bool = True):
-    """The model of ``prior`` trained with these settings: from DIR/checkpoints if cached there, else trained and cached."""
+    """The model of ``prior`` trained with these settings: from DIR/checkpoints if cached there, else
+    trained and cached.
+
+    The settings live inside the checkpoint (saved atomically with the weights), so a cached
+    file is either whole and labelled with what it was trained with, or absent: a run killed
+    at any moment can never make a later run serve a model trained with other settings. A
+    damaged cache entry is retrained with a one-line notice.
+    """
     from . import fit, load, make_vae, save
+    from .checkpoint import CheckpointError, load_extra
     from .train import TrainingDiverged
 
     settings = training_settings(prior, seed=seed, recipe=recipe, hidden_dim=hidden_dim)
-    checkpoint = directory / "checkpoints" / f"{prior}.pt"
-    settings_file = checkpoint.with_suffix(".json")
-    if checkpoint.exists() and settings_file.exists():
+    checkpoint = checkpoint_path(directory, prior)
+    if checkpoint.exists():
         try:
-            cached = json.loads(settings_file.read_text())
-        except (OSError, ValueError):
-            cached = None
-        if cached == settings:
-            model = load(checkpoint, device=device)
-            print(f"{prior}: loaded {checkpoint} (same settings; trained {model.history.epochs} epochs)")
-            return model
-        print(f"{prior}: the cached checkpoint was trained with other settings; training again")
+            extra = load_extra(checkpoint) or {}
+            if extra.get("settings") == settings:
+                model = load(checkpoint, device=device)
+                print(f"{prior}: loaded {checkpoint} (same settings; trained {model.history.epochs} epochs)")
+                return model
+            if "settings" not in extra:
+                print(f"{prior}: the cached checkpoint does not record its training settings; training again")
+            else:
+                print(f"{prior}: the cached checkpoint was trained with other settings; training again")
+        except CheckpointError as error:
+            print(f"{prior}: the cached checkpoint cannot be used ({error}); training again")
     model = make_vae(prior, seed=seed, hidden_dim=hidden_dim, device=device)
     try:
         history = fit(model, data, recipe=recipe, seed=seed, progress=progress)
@@ -144,27 +203,56 @@ def train_or_load(prior: str, data, directory: Path, *, seed: int, recipe, hidde
         raise CommandError(str(error)) from None
     if history.stopped == "interrupted":
         raise KeyboardInterrupt  # a half-trained model must not be cached as if it were finished
-    save(model, checkpoint)
-    settings_file.write_text(json.dumps(settings, indent=2) + "\n")
+    save(model, checkpoint, extra={"settings": settings})
+    # Older vaelib kept the settings in a .json beside the checkpoint; it no longer describes it.
+    checkpoint.with_suffix(".json").unlink(missing_ok=True)
     return model
+
+
+def check_options(args):
+    """Check every option before anything is trained or written; -> (directory, device, recipe).
+
+    Raises CommandError with one line naming the option and what is allowed.
+    """
+    import torch
+
+    from .model import resolve_device
+    from .train import get_recipe
+
+    try:
+        device = resolve_device(args.device)
+        torch.empty(1, device=device).sum().item()  # a device can be known yet unusable (driver, memory)
+    except ValueError as error:  # resolve_device speaks Python ("None"); here that means no --device
+        raise CommandError(f"--device: {str(error).replace('or None', 'or leave --device out')}") from None
+    except (RuntimeError, AssertionError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CommandError(f"--device {args.device!r} cannot be used here: {reason}") from None
+    try:
+        recipe = get_recipe(args.recipe, max_epochs=args.epochs)
+    except (TypeError, ValueError) as error:
+        raise CommandError(f"--recipe/--epochs: {error}") from None
+    priors = list(dict.fromkeys(args.priors))
+    # Files the run will write: none may be a folder (that would fail only after all the training).
+    targets = [checkpoint_path(args.out, prior) for prior in priors]
+    targets += [args.out / "comparison.md", args.out / "comparison.csv"]
+    stems = [stem.format(prior=prior) for prior in priors for stem, _ in PRIOR_FIGURES]
+    stems += [stem for stem, _ in SHARED_FIGURES]
+    targets += [args.out / f"{stem}.{fmt}" for stem in stems for fmt in dict.fromkeys(args.formats)]
+    for target in targets:
+        if target.exists() and not target.is_file():
+            raise CommandError(f"cannot write {str(target)!r}: a folder (or another non-file) is in the way")
+    directory = check_writable(args.out)
+    check_writable(args.out / "checkpoints")
+    return directory, device, recipe
 
 
 def run_figures(args) -> int:
     """Train or load every prior, then write the figures and the comparison table to args.out."""
-    import torch
-
     from . import load_digits
     from .analysis import compare_priors
-    from .train import get_recipe
+    from .seeding import fixed_seed
 
-    directory = check_writable(args.out)
-    try:
-        device = torch.device(args.device) if args.device else None
-        if device is not None:
-            torch.empty(0, device=device)
-    except (RuntimeError, AssertionError) as error:
-        raise CommandError(f"cannot use device {args.device!r}: {error}") from None
-    recipe = get_recipe(args.recipe, max_epochs=args.epochs)
+    directory, device, recipe = check_options(args)
     data = load_digits(device=device)
     models = {}
     for prior in dict.fromkeys(args.priors):  # drop repeats, keep the order
@@ -172,35 +260,40 @@ def run_figures(args) -> int:
                                       hidden_dim=args.hidden_dim, device=device)
 
     print("evaluating: test -ELBO, IWAE, ELBO surgery, holes ...", flush=True)
-    torch.manual_seed(args.seed)
-    table = compare_priors(models, data.test, iwae_samples=args.iwae, resolution=args.grid)
-    (directory / "comparison.md").write_text(table.to_markdown() + "\n")
-    table.to_csv(directory / "comparison.csv")
+    with fixed_seed(args.seed, device):
+        table = compare_priors(models, data.test, iwae_samples=args.iwae, resolution=args.grid)
+    with written_whole(directory / "comparison.md") as temporary:
+        temporary.write_text(table.to_markdown() + "\n")
+    with written_whole(directory / "comparison.csv") as temporary:
+        table.to_csv(temporary)
     print(table)
 
-    written = draw_figures(models, data, table, directory, formats=args.formats, grid=args.grid, seed=args.seed)
+    formats = list(dict.fromkeys(args.formats))
+    written = draw_figures(models, data, table, directory, formats=formats, grid=args.grid, seed=args.seed)
     print(f"wrote {len(written)} figure files, comparison.md and comparison.csv to {directory}")
     return 0
 
 
 def draw_figures(models: dict, data, table, directory: Path, *, formats=("png", "pdf"), grid: int = 300,
                  seed: int = 0) -> list[Path]:
-    """Draw every figure of PRIOR_FIGURES and SHARED_FIGURES into ``directory``; returns the files written."""
-    import torch
+    """Draw every figure of PRIOR_FIGURES and SHARED_FIGURES into ``directory``; returns the files written.
 
+    Each prior's figures, and the shared ones, draw from random numbers seeded with ``seed``
+    (the caller's random stream is left as it was)."""
     from . import plots
+    from .seeding import fixed_seed
 
     written = []
 
     def save(figure, stem):
         for fmt in formats:
             path = directory / f"{stem}.{fmt}"
-            figure.savefig(path, dpi=150)
+            with written_whole(path) as temporary:
+                figure.savefig(temporary, format=fmt, dpi=150)
             written.append(path)
 
     test, labels = data.test, data.test_labels
     for prior, model in models.items():
-        torch.manual_seed(seed)  # the same encoder samples in every run
         neg_elbo = table[prior]["neg_elbo"]
         drawings = (
             lambda: plots.prior_contours(model, test, neg_elbo=neg_elbo, resolution=grid),
@@ -210,11 +303,13 @@ def draw_figures(models: dict, data, table, directory: Path, *, formats=("png", 
             lambda: plots.reconstructions(model, test),
             lambda: plots.latent_manifold(model, test),
         )
-        for (stem, _), draw in zip(PRIOR_FIGURES, drawings):
-            save(draw(), stem.format(prior=prior))
+        with fixed_seed(seed, model.device):  # the same encoder samples in every run; the caller's stream untouched
+            for (stem, _), draw in zip(PRIOR_FIGURES, drawings):
+                save(draw(), stem.format(prior=prior))
     neg_elbos = {row["prior"]: row["neg_elbo"] for row in table}
-    torch.manual_seed(seed)
-    save(plots.training_curves(models), "training-curves")
-    save(plots.prior_comparison(models, test, neg_elbos=neg_elbos, resolution=grid), "comparison")
-    save(plots.prior_comparison(models, test, labels, neg_elbos=neg_elbos, resolution=grid), "comparison-labels")
+    with fixed_seed(seed, next(iter(models.values())).device if models else None):
+        save(plots.training_curves(models), "training-curves")
+        save(plots.prior_comparison(models, test, neg_elbos=neg_elbos, resolution=grid), "comparison")
+        save(plots.prior_comparison(models, test, labels, neg_elbos=neg_elbos, resolution=grid),
+             "comparison-labels")
     return written

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from ._checks import check_int
+from ._checks import check_int, check_model
 from .threads import uses_threads
 
 
@@ -18,8 +18,9 @@ def elbo_parts(model, x: Tensor, num_samples: int = 1, batch_size: int = 1024) -
 
     -> {"elbo", "reconstruction", "log_prior", "entropy", "kl"} as floats per image
     """
-    x = model.check_images(x)
+    x = check_model(model).check_images(x)
     check_int("num_samples", num_samples, 1)
+    check_int("batch_size", batch_size, 1)
     model.eval()
     sums = dict.fromkeys(("elbo", "reconstruction", "log_prior", "entropy", "kl"), 0.0)
     for _ in range(num_samples):
@@ -43,7 +44,7 @@ def iwae_bound(model, x: Tensor, num_samples: int = 1000, max_points: int = 2**1
     Computed in chunks of at most ``max_points`` latent points, so K = 5000 fits in memory.
     x: (B, D) -> (B,)
     """
-    x = model.check_images(x)
+    x = check_model(model).check_images(x)
     check_int("num_samples", num_samples, 1)
     check_int("max_points", max_points, 1)
     model.eval()

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.distributions import Bernoulli, Categorical, Distribution, Independent, Normal
 
-from ._checks import check_choice, check_images, check_int, check_latent
+from ._checks import check_choice, check_images, check_int, check_latent, check_seed
 from .data import NUM_PIXEL_VALUES
 from .nets import Configurable, mlp
 from .priors import PRIORS, Prior, make_prior, prior_name
@@ -295,10 +295,12 @@ def make_vae(
     check_int("hidden_dim", hidden_dim, 1)
     check_int("input_dim", input_dim, 1)
     if seed is not None:
-        check_int("seed", seed, 0)
+        check_seed(seed)
     device = resolve_device(device)
     num_values = 2 if likelihood == "bernoulli" else NUM_PIXEL_VALUES
     defaults = PRIORS[prior].options()
+    if "init" in defaults and isinstance(prior_options.get("init"), str):  # the prior alone knows only "random"
+        check_choice("init", prior_options["init"], ("random", "data"))
     if "hidden_dim" in defaults:
         prior_options = dict(prior_options, hidden_dim=hidden_dim)
 

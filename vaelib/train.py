@@ -14,7 +14,7 @@ from enum import Enum
 
 import torch
 
-from ._checks import check_choice, check_int, check_positive_float
+from ._checks import check_choice, check_int, check_model, check_positive_float, check_seed
 from .data import minibatches
 from .seeding import fixed_seed
 from .threads import TrainingThreads
@@ -46,6 +46,8 @@ class Recipe:
         check_int("eval_every", self.eval_every, 1)
         check_choice("schedule", self.schedule, SCHEDULES)
         check_int("kl_warmup", self.kl_warmup, 0)
+        if isinstance(self.ema, (bool, str)) or not hasattr(self.ema, "__float__"):
+            raise TypeError(f"ema must be a number in [0, 1), got {self.ema!r}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1), got {self.ema}")
 
@@ -225,12 +227,15 @@ def fit(
     positive integer or "auto"; default: vaelib.threads' policy). The best weights are
     restored into ``model`` before returning; ``history.stopped`` says why it ended.
     """
+    check_model(model)
     recipe = get_recipe(recipe, **options)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be a function callback(model, history) or None, got {callback!r}")
     check_data(data, model)
     train = model.check_images(data.train, name="data.train")
     val = model.check_images(data.val, name="data.val")
     if seed is not None:
-        check_int("seed", seed, 0)
+        check_seed(seed)
     policy = TrainingThreads() if threads is None else TrainingThreads(threads)
     with fixed_seed(seed, model.device), policy:
         return _fit(model, train, val, recipe, callback, progress, policy)
