@@ -6,6 +6,7 @@ importable from their modules. The widgets load on first use (``vaelib.widgets``
 """
 
 from . import analysis, plots, priors
+from ._version import __version__
 from .analysis import ComparisonTable, compare_priors, elbo_surgery, holes, latent_grid
 from .checkpoint import load, save
 from .data import Digits, load_digits
@@ -16,7 +17,6 @@ from .priors import PRIORS, Prior, make_prior, prior_options
 from .threads import get_num_threads, set_num_threads
 from .train import RECIPES, History, Recipe, StopReason, TrainingDiverged, fit, get_recipe
 
-__version__ = "0.1.0"
 
 #: Names loaded from vaelib.widgets on first use (it imports ipywidgets).
 _WIDGETS = ("widgets", "Playground", "live_fit")

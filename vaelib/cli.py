@@ -47,7 +47,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``vaelib`` argument parser with its ``figures`` command."""
-    from . import PRIORS
+    from .priors import PRIORS
     from .train import DEFAULT_RECIPE, RECIPES
 
     parser = _Parser(prog="vaelib", description="Priors for VAEs: figures and tables.")
@@ -157,7 +157,7 @@ def written_whole(path: Path):
 
 def training_settings(prior: str, *, seed: int, recipe, hidden_dim: int) -> dict:
     """Everything that decides a trained model: a cached checkpoint is reused only if these match."""
-    from . import __version__
+    from ._version import __version__
 
     return dict(prior=prior, seed=seed, hidden_dim=hidden_dim, recipe=asdict(recipe), vaelib=__version__)
 
@@ -177,7 +177,9 @@ def train_or_load(prior: str, data, directory: Path, *, seed: int, recipe, hidde
     at any moment can never make a later run serve a model trained with other settings. A
     damaged cache entry is retrained with a one-line notice.
     """
-    from . import fit, load, make_vae, save
+    from .checkpoint import load, save
+    from .model import make_vae
+    from .train import fit
     from .checkpoint import CheckpointError, load_extra
     from .train import TrainingDiverged
 
@@ -248,7 +250,7 @@ def check_options(args):
 
 def run_figures(args) -> int:
     """Train or load every prior, then write the figures and the comparison table to args.out."""
-    from . import load_digits
+    from .data import load_digits
     from .analysis import compare_priors
     from .seeding import fixed_seed
 
