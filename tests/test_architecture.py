@@ -25,7 +25,7 @@ PACKAGE = Path(vaelib.__file__).parent
 #: (never from its own layer), so data flows one way. The README's "Architecture" section
 #: says the same in words. A new module must be placed here.
 LAYERS = (
-    {"_checks", "_version", "seeding", "threads", "nets"},  # foundations: no vaelib imports but these
+    {"_checks", "_files", "_version", "seeding", "threads", "nets"},  # foundations: no vaelib imports but these
     {"data", "priors"},  # the data set, and the priors (which know nothing of the data)
     {"model"},  # encoder, decoder, VAE: plugs any prior in
     {"train", "evaluate"},  # fit; -ELBO and IWAE

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import pickle
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 
 import torch
+
+from ._files import written_whole
 
 FORMAT = "vaelib-checkpoint-v2"
 #: Older formats that load() still reads.
@@ -58,12 +59,6 @@ def _check_plain(value, where: str) -> None:
     )
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def save(model, path, *, extra: dict | None = None) -> Path:
     """Write ``model``'s weights, architecture config and training history to ``path`` atomically.
 
@@ -99,25 +94,10 @@ def save(model, path, *, extra: dict | None = None) -> Path:
     history = model.history.to_dict() if isinstance(model.history, History) else None
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload = {"format": FORMAT, "config": config, "state_dict": state, "history": history, "extra": extra}
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            os.fchmod(file.fileno(), 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-            torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable (best effort: not every system can open a folder)
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
-    except OSError:
-        pass
+    with written_whole(path) as temporary, open(temporary, "wb") as file:
+        torch.save(payload, file)
+        file.flush()
+        os.fsync(file.fileno())
     return path
 
 

@@ -13,9 +13,10 @@ import argparse
 import os
 import sys
 import tempfile
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+
+from ._files import written_whole
 
 #: (file stem, what it shows) of the figures drawn for every prior; "{prior}" is filled in.
 PRIOR_FIGURES = (
@@ -139,22 +140,6 @@ def check_writable(directory: Path) -> Path:
     return directory
 
 
-@contextmanager
-def written_whole(path: Path):
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step, so a run
-    interrupted while writing leaves the previous file (or none), never half of one."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        yield Path(temporary)
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)  # mkstemp makes 0600; give the usual mode of a new file
-        os.replace(temporary, path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
-
-
 def training_settings(prior: str, *, seed: int, recipe, hidden_dim: int) -> dict:
     """Everything that decides a trained model: a cached checkpoint is reused only if these match."""
     from ._version import __version__
@@ -177,11 +162,9 @@ def train_or_load(prior: str, data, directory: Path, *, seed: int, recipe, hidde
     at any moment can never make a later run serve a model trained with other settings. A
     damaged cache entry is retrained with a one-line notice.
     """
-    from .checkpoint import load, save
+    from .checkpoint import CheckpointError, load, load_extra, save
     from .model import make_vae
-    from .train import fit
-    from .checkpoint import CheckpointError, load_extra
-    from .train import TrainingDiverged
+    from .train import TrainingDiverged, fit
 
     settings = training_settings(prior, seed=seed, recipe=recipe, hidden_dim=hidden_dim)
     checkpoint = checkpoint_path(directory, prior)
