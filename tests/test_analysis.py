@@ -96,9 +96,13 @@ def test_aggregate_posterior_is_the_average_of_the_posterior_densities(tiny, dig
     z = torch.randn(40, 2) * 2
     with torch.no_grad():
         mean, logvar = model.encoder(x)
-    by_hand = torch.stack([
-        Independent(Normal(mean[n], torch.exp(0.5 * logvar[n])), 1).log_prob(z).exp() for n in range(len(x))
-    ]).mean(0).log()
+    by_hand = (
+        torch.stack(
+            [Independent(Normal(mean[n], torch.exp(0.5 * logvar[n])), 1).log_prob(z).exp() for n in range(len(x))]
+        )
+        .mean(0)
+        .log()
+    )
     assert torch.allclose(analysis.aggregate_posterior_log_density(model, x, z), by_hand, atol=1e-5)
 
 
@@ -108,7 +112,9 @@ def test_prior_and_aggregate_posterior_integrate_to_one_on_the_latent_grid(sharp
     grid = analysis.latent_grid(model, digits.test, GRID)
     # The grid holds each posterior out to 4 standard deviations and the prior's central
     # 99.8% per coordinate plus a margin: the mass left outside is far below 1%.
-    assert grid.integrate(analysis.aggregate_posterior_log_density(model, digits.test, grid)) == pytest.approx(1, abs=1e-3)
+    assert grid.integrate(analysis.aggregate_posterior_log_density(model, digits.test, grid)) == pytest.approx(
+        1, abs=1e-3
+    )
     assert grid.integrate(analysis.prior_log_density(model, grid)) == pytest.approx(1, abs=1e-2)
 
 
@@ -142,11 +148,13 @@ def test_quadrature_and_monte_carlo_agree_on_every_term(sharp, digits, name):
     # Monte Carlo with its own samples: within 4 standard errors (plus 1e-3 for the quadrature).
     errors = monte_carlo.standard_errors
     assert monte_carlo.mutual_information == pytest.approx(
-        quadrature.mutual_information, abs=4 * errors["mutual_information"] + 1e-3)
+        quadrature.mutual_information, abs=4 * errors["mutual_information"] + 1e-3
+    )
     assert monte_carlo.marginal_kl == pytest.approx(quadrature.marginal_kl, abs=4 * errors["marginal_kl"] + 1e-3)
     # The identity across methods: the left side by Monte Carlo, the right side by quadrature.
     assert monte_carlo.average_kl == pytest.approx(
-        quadrature.mutual_information + quadrature.marginal_kl, abs=4 * errors["average_kl"] + 1e-3)
+        quadrature.mutual_information + quadrature.marginal_kl, abs=4 * errors["average_kl"] + 1e-3
+    )
     # Mutual information of N images can never exceed log N.
     assert 0 < quadrature.mutual_information < math.log(len(x))
 
@@ -236,7 +244,7 @@ def test_comparison_table_prints_as_markdown_and_round_trips_through_csv(table, 
 def test_comparison_table_shows_as_html_with_the_one_set_of_labels(table):
     page = table._repr_html_()
     assert page.count("<tr>") == 1 + len(table)
-    for key, label, fmt in table.columns:
+    for key, label, _ in table.columns:
         assert label == analysis.COLUMN_LABELS[key][0]
         assert f">{html.escape(label)}</th>" in page
     first = table.rows[0]

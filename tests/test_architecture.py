@@ -96,8 +96,10 @@ def test_the_contract_test_sees_relative_and_lazy_imports():
 
 
 def test_import_vaelib_loads_no_widget_library():
-    code = "import sys, vaelib, vaelib.cli; assert 'ipywidgets' not in sys.modules, 'ipywidgets imported'; " \
-           "vaelib.Playground; assert 'ipywidgets' in sys.modules"
+    code = (
+        "import sys, vaelib, vaelib.cli; assert 'ipywidgets' not in sys.modules, 'ipywidgets imported'; "
+        "vaelib.Playground; assert 'ipywidgets' in sys.modules"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
@@ -181,8 +183,10 @@ def test_a_vae_assembled_by_hand_can_be_saved_and_loaded(tmp_path):
     prior = vaelib.priors.GTMPrior(2, grid_size=3, hidden_dim=8)  # not what make_vae would build
     model = vaelib.VAE(base.encoder, base.decoder, prior)
     loaded = vaelib.load(vaelib.save(model, tmp_path / "assembled.pt"), device="cpu")
-    assert loaded.config["prior"] == {"name": "gtm", "options": dict(latent_dim=2, grid_size=3, grid_range=10.0,
-                                                                     hidden_dim=8)}
+    assert loaded.config["prior"] == {
+        "name": "gtm",
+        "options": dict(latent_dim=2, grid_size=3, grid_range=10.0, hidden_dim=8),
+    }
     z = torch.randn(5, 2)
     assert torch.allclose(loaded.prior.log_prob(z), model.prior.log_prob(z))
 
@@ -229,5 +233,10 @@ def test_stop_reasons_are_typed_and_read_as_text(digits):
     assert history.stopped is vaelib.StopReason.MAX_EPOCHS
     assert history.stopped == "max epochs" and f"{history.stopped}" == "max epochs" == str(history.stopped)
     assert {reason.value for reason in vaelib.StopReason} == {
-        "early stopping", "max epochs", "interrupted", "callback", "diverged"}
+        "early stopping",
+        "max epochs",
+        "interrupted",
+        "callback",
+        "diverged",
+    }
     assert vaelib.History.from_dict(history.to_dict()) == history

@@ -107,7 +107,7 @@ def _damaged(good: bytes, small) -> dict:
     flipped = bytearray(good)
     # Overwrite bytes inside the stored weights: the zip's CRC catches it (torch.load does not).
     data_at = good.index(b"data/0") + 200
-    flipped[data_at:data_at + 64] = bytes(64)
+    flipped[data_at : data_at + 64] = bytes(64)
 
     def saved(obj, **kwargs):
         return lambda path: torch.save(obj, path, **kwargs)
@@ -123,29 +123,40 @@ def _damaged(good: bytes, small) -> dict:
         "bytes-changed": (bytes(flipped), r"damaged checkpoint: the stored data of '.*' fails its checksum"),
         "truncated-legacy-pickle": (legacy.getvalue()[:40], r"damaged or cut-short pickle"),
         "a-tensor": (saved(torch.zeros(3)), r"it holds a Tensor, not the dict vaelib.save writes"),
-        "other-dict": (saved({"weights": torch.zeros(3)}),
-                       r"not a vaelib checkpoint.*without the format entry.*'weights'"),
-        "newer-format": (saved({**base, "format": "vaelib-checkpoint-v9"}),
-                         r"another vaelib \(format 'vaelib-checkpoint-v9'\)"),
-        "no-state-dict": (saved({"format": FORMAT, "config": small.config}),
-                          r"damaged vaelib checkpoint: it has no state_dict"),
+        "other-dict": (
+            saved({"weights": torch.zeros(3)}),
+            r"not a vaelib checkpoint.*without the format entry.*'weights'",
+        ),
+        "newer-format": (
+            saved({**base, "format": "vaelib-checkpoint-v9"}),
+            r"another vaelib \(format 'vaelib-checkpoint-v9'\)",
+        ),
+        "no-state-dict": (
+            saved({"format": FORMAT, "config": small.config}),
+            r"damaged vaelib checkpoint: it has no state_dict",
+        ),
         "no-config": (saved({"format": FORMAT, "state_dict": mog}), r"it has no config"),
         "config-with-device": (
             saved({**base, "config": {**small.config, "encoder": {**small.config["encoder"], "device": "cpu"}}}),
             r"config does not describe a model vaelib can build.*'device'",
         ),
         "v1-config-with-device": (
-            saved({**base, "format": "vaelib-checkpoint-v1",
-                   "config": dict(prior="mog", hidden_dim=8, device="cpu")}),
+            saved({**base, "format": "vaelib-checkpoint-v1", "config": dict(prior="mog", hidden_dim=8, device="cpu")}),
             r"config does not describe a model.*no option 'device'",
         ),
-        "config-without-prior": (saved({**base, "config": {k: v for k, v in small.config.items() if k != "prior"}}),
-                                 r"config does not describe a model.*lacks the entry 'prior'"),
-        "weights-of-another-prior": (saved({**base, "state_dict": standard.state_dict()}),
-                                     r"weights do not match the config: it lacks weights the 'mog' model needs "
-                                     r"\(prior.means, prior.logvars, prior.mixture_logits\)"),
-        "weight-of-another-shape": (saved({**base, "state_dict": wrong_shape}),
-                                    r"weights do not match the config: size mismatch for prior.means"),
+        "config-without-prior": (
+            saved({**base, "config": {k: v for k, v in small.config.items() if k != "prior"}}),
+            r"config does not describe a model.*lacks the entry 'prior'",
+        ),
+        "weights-of-another-prior": (
+            saved({**base, "state_dict": standard.state_dict()}),
+            r"weights do not match the config: it lacks weights the 'mog' model needs "
+            r"\(prior.means, prior.logvars, prior.mixture_logits\)",
+        ),
+        "weight-of-another-shape": (
+            saved({**base, "state_dict": wrong_shape}),
+            r"weights do not match the config: size mismatch for prior.means",
+        ),
         "damaged-history": (saved({**base, "history": {"epochs": 3, "bogus": 1}}), r"training history is damaged"),
         "extra-not-a-dict": (saved({**base, "extra": [1, 2]}), r"its extra data is a list, not a dict"),
     }

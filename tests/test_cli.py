@@ -44,6 +44,7 @@ def test_figures_command_writes_every_promised_file(tmp_path, capsys, monkeypatc
         def wrapper(*args, **kwargs):
             starts.setdefault(name, torch.get_rng_state())
             return function(*args, **kwargs)
+
         return wrapper
 
     monkeypatch.setattr(vaelib.analysis, "compare_priors", recording("table", vaelib.analysis.compare_priors))
@@ -110,8 +111,9 @@ def test_a_cached_model_is_reused_only_with_the_same_settings(tmp_path, digits, 
         cli.train_or_load("mog", digits, tmp_path, **settings)
         assert "other settings; training again" in capsys.readouterr().out
         stored = load_extra(checkpoint)["settings"]
-        assert stored == cli.training_settings("mog", seed=settings["seed"], recipe=settings["recipe"],
-                                               hidden_dim=settings["hidden_dim"])
+        assert stored == cli.training_settings(
+            "mog", seed=settings["seed"], recipe=settings["recipe"], hidden_dim=settings["hidden_dim"]
+        )
     assert not checkpoint.with_suffix(".json").exists()
 
 
@@ -168,7 +170,7 @@ def test_a_damaged_cache_entry_is_retrained_with_a_one_line_notice(tmp_path, dig
     else:
         changed = bytearray(good)
         at = good.index(b"data/0") + 200
-        changed[at:at + 32] = bytes(32)
+        changed[at : at + 32] = bytes(32)
         checkpoint.write_bytes(bytes(changed))
     capsys.readouterr()
 
@@ -205,11 +207,17 @@ BAD_OPTIONS = [
     (["--priors", "gaussian"], 2, r"argument --priors: invalid choice: 'gaussian' \(choose from .*standard"),
     (["--recipe", "quick"], 2, r"argument --recipe: invalid choice: 'quick' \(choose from .*book.*fast"),
     (["--bogus"], 2, r"unrecognized arguments: --bogus"),
-    (["--device", "gpu"], 1,
-     r"--device: unknown device 'gpu'; use 'cpu', 'cuda', 'cuda:0', \.\.\. or leave --device out"),
-    pytest.param(["--device", "cuda"], 1,
-                 r"--device: device='cuda' but PyTorch sees no CUDA GPU.*use 'cpu' \(or leave --device out\)",
-                 marks=pytest.mark.skipif(not NO_CUDA, reason="this machine has CUDA")),
+    (
+        ["--device", "gpu"],
+        1,
+        r"--device: unknown device 'gpu'; use 'cpu', 'cuda', 'cuda:0', \.\.\. or leave --device out",
+    ),
+    pytest.param(
+        ["--device", "cuda"],
+        1,
+        r"--device: device='cuda' but PyTorch sees no CUDA GPU.*use 'cpu' \(or leave --device out\)",
+        marks=pytest.mark.skipif(not NO_CUDA, reason="this machine has CUDA"),
+    ),
     (["--device", "cuda:99"], 1, r"--device: device='cuda:99' but (PyTorch sees no CUDA GPU|this machine has)"),
 ]
 
@@ -221,8 +229,10 @@ def snapshot(root: Path) -> dict:
 @pytest.fixture
 def no_training(monkeypatch):
     """Fail the test if anything loads the data or trains."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("a bad option must be reported before any data is loaded or model trained")
+
     monkeypatch.setattr(vaelib, "fit", refuse)
     monkeypatch.setattr(vaelib, "load_digits", refuse)
     monkeypatch.setattr(vaelib, "make_vae", refuse)
@@ -237,8 +247,9 @@ def exit_status(argv) -> int:
 
 
 @pytest.mark.parametrize("options, status, message", BAD_OPTIONS)
-def test_a_bad_option_exits_with_one_line_before_anything_is_trained(tmp_path, capsys, no_training,
-                                                                      options, status, message):
+def test_a_bad_option_exits_with_one_line_before_anything_is_trained(
+    tmp_path, capsys, no_training, options, status, message
+):
     out = tmp_path / "figures"
     assert exit_status(["figures", "--out", str(out), *TINY, *options]) == status
     captured = capsys.readouterr()
@@ -275,20 +286,27 @@ def test_unwritable_output_directory_exits_with_a_message(tmp_path, capsys, no_t
 
 
 def run_vaelib(*arguments) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    return subprocess.run([sys.executable, "-m", "vaelib", *arguments], capture_output=True, text=True,
-                          env=env, cwd=ROOT)
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "vaelib", *arguments], capture_output=True, text=True, env=env, cwd=ROOT
+    )
 
 
 def test_bad_options_from_the_shell_get_one_line_and_no_traceback(tmp_path):
     out = tmp_path / "figures"
-    for options, expected in ((["--priors", "standard", "gaussian"], "invalid choice: 'gaussian'"),
-                              (["--grid", "1"], "argument --grid: expected an integer >= 2")):
+    for options, expected in (
+        (["--priors", "standard", "gaussian"], "invalid choice: 'gaussian'"),
+        (["--grid", "1"], "argument --grid: expected an integer >= 2"),
+    ):
         result = run_vaelib("figures", "--out", str(out), *options)
         assert result.returncode == 2, result.stderr
         assert result.stderr.splitlines() == [
-            f"vaelib figures: error: {result.stderr.split('error: ', 1)[1].strip()}"], result.stderr
+            f"vaelib figures: error: {result.stderr.split('error: ', 1)[1].strip()}"
+        ], result.stderr
         assert expected in result.stderr and "Traceback" not in result.stderr
         assert not out.exists()  # nothing trained, nothing written
 

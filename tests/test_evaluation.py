@@ -36,7 +36,10 @@ def test_elbo_below_iwae_and_iwae_increases_with_k(trained, digits, name):
         elbo = float(repeated(lambda: model.elbo(x).elbo.mean(), 200).mean())
     # Fewer repeats for larger K: the estimate's variance shrinks as K grows.
     repeats = {1: 200, 10: 40, 100: 10, 1000: 3}
-    bounds = {k: float(repeated(lambda: vaelib.iwae_bound(model, x, num_samples=k).mean(), r).mean()) for k, r in repeats.items()}
+    bounds = {
+        k: float(repeated(lambda k=k: vaelib.iwae_bound(model, x, num_samples=k).mean(), r).mean())
+        for k, r in repeats.items()
+    }
     assert bounds[1] == pytest.approx(elbo, abs=0.3)
     assert elbo < bounds[10] < bounds[100] < bounds[1000]
 

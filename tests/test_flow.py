@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from test_priors import randomise_flow
 from torch.autograd.functional import jacobian
 from torch.distributions import ComposeTransform
 
 import vaelib
-from test_priors import randomise_flow
 
 
 def flow_map(latent_dim):

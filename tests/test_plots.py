@@ -198,8 +198,9 @@ def test_training_curves_draw_one_validation_curve_per_run(tiny):
 
 
 def test_comparison_has_one_panel_per_prior_with_the_same_limits(tiny, digits):
-    figure = plots.prior_comparison(tiny, digits.test, digits.test_labels, resolution=40,
-                                    neg_elbos={name: 100.0 for name in tiny})
+    figure = plots.prior_comparison(
+        tiny, digits.test, digits.test_labels, resolution=40, neg_elbos={name: 100.0 for name in tiny}
+    )
     assert len(figure.axes) == len(tiny)
     assert len({ax.get_xlim() for ax in figure.axes}) == 1 and len({ax.get_ylim() for ax in figure.axes}) == 1
     assert [ax.get_title().split(":")[0] for ax in figure.axes] == list(tiny)

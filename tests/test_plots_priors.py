@@ -94,8 +94,9 @@ def test_the_mesh_is_the_component_means_and_the_sheet_passes_through_them(tiny,
     figure = plots.mixture_components(model, sheet=g)
     thin = [line for line in figure.axes[0].lines if line.get_linewidth() == pytest.approx(0.35)]
     assert len(thin) == 2 * g
-    np.testing.assert_allclose(np.concatenate([line.get_xydata() for line in thin[::2]]),
-                               layout.sheet.transpose(0, 1).reshape(-1, 2).numpy())
+    np.testing.assert_allclose(
+        np.concatenate([line.get_xydata() for line in thin[::2]]), layout.sheet.transpose(0, 1).reshape(-1, 2).numpy()
+    )
 
 
 def test_a_finer_sheet_is_the_prior_mapping_its_fine_grid(tiny):

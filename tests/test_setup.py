@@ -29,6 +29,7 @@ def test_constraints_pin_the_tested_torch():
     pins = (ROOT / "constraints.txt").read_text()
     assert re.search(r"^torch==\d+\.\d+\.\d+$", pins, re.M)
 
+
 @pytest.mark.skipif(not os.environ.get("CI"), reason="elsewhere any PyTorch >= 2.1 may be installed")
 def test_ci_installed_the_pinned_cpu_torch():
     pinned = re.search(r"^torch==(\S+)$", (ROOT / "constraints.txt").read_text(), re.M).group(1)

@@ -132,7 +132,9 @@ def test_the_environment_variable_sets_the_policy_and_a_bad_value_is_named():
     assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.strip() == "3"
     env["VAELIB_NUM_THREADS"] = "lots"
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert result.returncode != 0 and "VAELIB_NUM_THREADS='lots': expected a positive integer or 'auto'" in result.stderr
+    assert (
+        result.returncode != 0 and "VAELIB_NUM_THREADS='lots': expected a positive integer or 'auto'" in result.stderr
+    )
 
 
 def test_the_cpu_meter_sees_another_process_keep_a_core_busy():

@@ -171,7 +171,9 @@ def test_fast_recipe_reaches_the_book_quality(digits):
 
 def test_kl_warmup_and_cosine_schedule_train(digits):
     model = vaelib.make_vae("vampprior", hidden_dim=32, seed=0, device="cpu")
-    history = vaelib.fit(model, digits, recipe="book", kl_warmup=3, schedule="cosine", max_epochs=4, seed=0, progress=False)
+    history = vaelib.fit(
+        model, digits, recipe="book", kl_warmup=3, schedule="cosine", max_epochs=4, seed=0, progress=False
+    )
     # The reported training loss is the true -ELBO even while the prior's term is down-weighted.
     assert all(math.isfinite(x) for x in history.train_loss)
     assert history.best_val_loss < 64 * math.log(17)
@@ -179,8 +181,11 @@ def test_kl_warmup_and_cosine_schedule_train(digits):
 
 @pytest.mark.parametrize(
     "options, message",
-    [({"ema": 1.0}, r"ema must be in \[0, 1\), got 1.0"), ({"schedule": "step"}, "unknown schedule 'step'"),
-     ({"kl_warmup": -1}, "kl_warmup must be an integer >= 0, got -1")],
+    [
+        ({"ema": 1.0}, r"ema must be in \[0, 1\), got 1.0"),
+        ({"schedule": "step"}, "unknown schedule 'step'"),
+        ({"kl_warmup": -1}, "kl_warmup must be an integer >= 0, got -1"),
+    ],
 )
 def test_recipe_rejects_bad_values(options, message):
     with pytest.raises(ValueError, match=message):

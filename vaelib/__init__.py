@@ -17,21 +17,51 @@ from .priors import PRIORS, Prior, make_prior, prior_options
 from .threads import get_num_threads, set_num_threads
 from .train import RECIPES, History, Recipe, StopReason, TrainingDiverged, fit, get_recipe
 
-
 #: Names loaded from vaelib.widgets on first use (it imports ipywidgets).
 _WIDGETS = ("widgets", "Playground", "live_fit")
 
 __all__ = [
+    "__version__",
     # data and model
-    "Digits", "load_digits", "VAE", "ELBOParts", "make_vae", "PRIORS", "Prior", "make_prior", "prior_options",
+    "Digits",
+    "load_digits",
+    "VAE",
+    "ELBOParts",
+    "make_vae",
+    "PRIORS",
+    "Prior",
+    "make_prior",
+    "prior_options",
     # training, evaluation, checkpoints
-    "fit", "History", "Recipe", "RECIPES", "StopReason", "TrainingDiverged", "get_recipe",
-    "elbo_parts", "iwae_bound", "negative_elbo", "negative_log_likelihood", "save", "load",
-    "get_num_threads", "set_num_threads",
+    "fit",
+    "History",
+    "Recipe",
+    "RECIPES",
+    "StopReason",
+    "TrainingDiverged",
+    "get_recipe",
+    "elbo_parts",
+    "iwae_bound",
+    "negative_elbo",
+    "negative_log_likelihood",
+    "save",
+    "load",
+    "get_num_threads",
+    "set_num_threads",
     # looking inside, drawing, widgets
-    "analysis", "ComparisonTable", "compare_priors", "elbo_surgery", "holes", "latent_grid",
-    "plots", "posterior_vs_prior", "prior_comparison", "prior_contours", "training_curves",
-    "priors", *_WIDGETS,
+    "analysis",
+    "ComparisonTable",
+    "compare_priors",
+    "elbo_surgery",
+    "holes",
+    "latent_grid",
+    "plots",
+    "posterior_vs_prior",
+    "prior_comparison",
+    "prior_contours",
+    "training_curves",
+    "priors",
+    *_WIDGETS,
 ]
 
 

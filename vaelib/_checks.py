@@ -73,9 +73,7 @@ def check_images(x, input_dim: int, num_values: int, name: str = "x") -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor of shape (B, {input_dim}), got {type(x).__name__}")
     if x.dim() != 2 or x.shape[-1] != input_dim:
-        raise ValueError(
-            f"{name} must have shape (B, {input_dim}) (one flattened image per row), got {tuple(x.shape)}"
-        )
+        raise ValueError(f"{name} must have shape (B, {input_dim}) (one flattened image per row), got {tuple(x.shape)}")
     if x.shape[0] == 0:
         raise ValueError(f"{name} holds no images (shape {tuple(x.shape)})")
     top = num_values - 1
@@ -86,7 +84,5 @@ def check_images(x, input_dim: int, num_values: int, name: str = "x") -> Tensor:
     if bool(bad.any()):
         index = tuple(int(i) for i in bad.nonzero()[0])
         value = x[index].item()
-        raise ValueError(
-            f"{name} must hold integer pixel values in 0..{top}; found {value!r} at index {index}"
-        )
+        raise ValueError(f"{name} must hold integer pixel values in 0..{top}; found {value!r} at index {index}")
     return x

@@ -24,6 +24,7 @@ from torch.distributions import MixtureSameFamily
 
 from ._checks import check_int, check_positive_float
 from .evaluate import elbo_parts, negative_log_likelihood
+
 # The latent plane's geometry lives in vaelib.latent; its names stay importable from here.
 from .latent import LatentGrid, latent_extent, latent_grid, require_2d, square_extent, union_extent  # noqa: F401
 from .priors import gaussian_mixture
@@ -162,9 +163,7 @@ def _surgery_by_monte_carlo(model, x: Tensor, num_samples: int) -> ELBOSurgery:
         "marginal_kl": log_aggregate - log_prior,
     }
     # Each image is a stratum: the error comes from the spread of the S draws within each image.
-    errors = {
-        name: math.sqrt(float(t.double().var(0).mean()) / t.numel()) for name, t in terms.items()
-    }
+    errors = {name: math.sqrt(float(t.double().var(0).mean()) / t.numel()) for name, t in terms.items()}
     return ELBOSurgery(
         **{name: float(t.double().mean()) for name, t in terms.items()},
         method="monte-carlo",
@@ -230,8 +229,15 @@ def column_specs(*keys: str) -> tuple:
 
 #: The columns of compare_priors' table.
 COLUMNS = column_specs(
-    "prior", "neg_elbo", "nll_iwae", "neg_reconstruction", "mutual_information", "marginal_kl", "holes",
-    "prior_parameters", "train_seconds",
+    "prior",
+    "neg_elbo",
+    "nll_iwae",
+    "neg_reconstruction",
+    "mutual_information",
+    "marginal_kl",
+    "holes",
+    "prior_parameters",
+    "train_seconds",
 )
 
 
@@ -289,17 +295,24 @@ class ComparisonTable:
         def align(key):
             return "left" if key in ("prior", "setting") else "right"
 
-        head = "".join(f"<th style='{cell}; text-align: {align(key)}'>{html.escape(label)}</th>"
-                       for key, label, _ in self.columns)
+        head = "".join(
+            f"<th style='{cell}; text-align: {align(key)}'>{html.escape(label)}</th>" for key, label, _ in self.columns
+        )
         body = "".join(
-            "<tr>" + "".join(f"<td style='{cell}; text-align: {align(key)}'>{html.escape(text)}</td>"
-                             for (key, _, _), text in zip(self.columns, self._cells(row))) + "</tr>"
+            "<tr>"
+            + "".join(
+                f"<td style='{cell}; text-align: {align(key)}'>{html.escape(text)}</td>"
+                for (key, _, _), text in zip(self.columns, self._cells(row))
+            )
+            + "</tr>"
             for row in self.rows
         )
         extra = f"<p><i>{html.escape(empty)}</i></p>" if empty and not self.rows else ""
         notes = f"<p style='font-size: smaller'>{html.escape(self.notes)}</p>" if self.notes else ""
-        return (f"<table class='vaelib-table' style='border-collapse: collapse'><thead><tr>{head}</tr></thead>"
-                f"<tbody>{body}</tbody></table>{extra}{notes}")
+        return (
+            f"<table class='vaelib-table' style='border-collapse: collapse'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>{extra}{notes}"
+        )
 
     def __str__(self) -> str:
         return self.to_markdown()

@@ -84,13 +84,18 @@ def save(model, path, *, extra: dict | None = None) -> Path:
             f"could not rebuild it (register the class in vaelib.priors.PRIORS first)"
         )
     if path.is_dir():
-        raise IsADirectoryError(f"cannot save the checkpoint to {_where(path)}: it is a directory; "
-                                f"give a file name, e.g. {str(path / 'model.pt')!r}")
+        raise IsADirectoryError(
+            f"cannot save the checkpoint to {_where(path)}: it is a directory; "
+            f"give a file name, e.g. {str(path / 'model.pt')!r}"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise type(error)(error.errno, f"cannot save the checkpoint to {_where(path)}: its folder "
-                                       f"{str(path.parent)!r} cannot be made ({error.strerror or error})") from None
+        raise type(error)(
+            error.errno,
+            f"cannot save the checkpoint to {_where(path)}: its folder "
+            f"{str(path.parent)!r} cannot be made ({error.strerror or error})",
+        ) from None
     history = model.history.to_dict() if isinstance(model.history, History) else None
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload = {"format": FORMAT, "config": config, "state_dict": state, "history": history, "extra": extra}
@@ -119,8 +124,10 @@ def _unreadable(path: Path, error: BaseException) -> str:
         head = file.read(64)
     if head.startswith(b"PK"):  # PyTorch's format is a zip archive
         if not zipfile.is_zipfile(path):
-            return ("it is cut short: a PyTorch zip archive without its end, as an interrupted write or copy "
-                    "leaves it; save or copy it again")
+            return (
+                "it is cut short: a PyTorch zip archive without its end, as an interrupted write or copy "
+                "leaves it; save or copy it again"
+            )
         return f"it is a damaged PyTorch archive ({_torch_reason(error)})"
     if head[:1] == b"\x80":  # a pickle: PyTorch's legacy format (or plain pickle)
         return f"it is a damaged or cut-short pickle file ({_torch_reason(error)})"
@@ -140,11 +147,15 @@ def _check_archive(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
-        raise CheckpointError(f"{_where(path)} is not a readable checkpoint: it is a damaged PyTorch archive "
-                              f"({type(error).__name__}: {error})") from None
+        raise CheckpointError(
+            f"{_where(path)} is not a readable checkpoint: it is a damaged PyTorch archive "
+            f"({type(error).__name__}: {error})"
+        ) from None
     if bad is not None:
-        raise CheckpointError(f"{_where(path)} is a damaged checkpoint: the stored data of {bad!r} fails its "
-                              "checksum (the file changed after it was written); save or copy it again")
+        raise CheckpointError(
+            f"{_where(path)} is a damaged checkpoint: the stored data of {bad!r} fails its "
+            "checksum (the file changed after it was written); save or copy it again"
+        )
 
 
 def _read(path) -> dict:
@@ -154,13 +165,18 @@ def _read(path) -> dict:
     if not path.exists():
         raise CheckpointError(f"no checkpoint at {where}: there is no such file")
     if not path.is_file():
-        raise CheckpointError(f"{where} is not a checkpoint: it is a directory, not a file"
-                              if path.is_dir() else f"{where} is not a checkpoint: it is not a regular file")
+        raise CheckpointError(
+            f"{where} is not a checkpoint: it is a directory, not a file"
+            if path.is_dir()
+            else f"{where} is not a checkpoint: it is not a regular file"
+        )
     try:
         size = path.stat().st_size
         if size == 0:
-            raise CheckpointError(f"{where} is empty (0 bytes): not a vaelib checkpoint "
-                                  "(a save that never finished, or a file made by something else)")
+            raise CheckpointError(
+                f"{where} is empty (0 bytes): not a vaelib checkpoint "
+                "(a save that never finished, or a file made by something else)"
+            )
         _check_archive(path)
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except CheckpointError:
@@ -179,22 +195,30 @@ def _read(path) -> dict:
     except Exception as error:  # torch raises many kinds for damaged files (RuntimeError, KeyError, OSError, ...)
         raise CheckpointError(f"{where} is not a readable checkpoint: {_unreadable(path, error)}") from None
     if not isinstance(checkpoint, dict):
-        raise CheckpointError(f"{where} is not a vaelib checkpoint: it holds a {type(checkpoint).__name__}, "
-                              f"not the dict vaelib.save writes")
+        raise CheckpointError(
+            f"{where} is not a vaelib checkpoint: it holds a {type(checkpoint).__name__}, "
+            f"not the dict vaelib.save writes"
+        )
     version = checkpoint.get("format")
     if version not in (FORMAT, *OLD_FORMATS):
         if isinstance(version, str) and version.startswith("vaelib-checkpoint-"):
-            raise CheckpointError(f"{where} was written by another vaelib (format {version!r}); this one reads "
-                                  f"{', '.join(map(repr, (FORMAT, *OLD_FORMATS)))}")
+            raise CheckpointError(
+                f"{where} was written by another vaelib (format {version!r}); this one reads "
+                f"{', '.join(map(repr, (FORMAT, *OLD_FORMATS)))}"
+            )
         keys = ", ".join(repr(k) for k in list(checkpoint)[:5]) or "none"
-        raise CheckpointError(f"{where} is not a vaelib checkpoint: it is a PyTorch file without the format "
-                              f"entry {FORMAT!r} (its keys: {keys})")
+        raise CheckpointError(
+            f"{where} is not a vaelib checkpoint: it is a PyTorch file without the format "
+            f"entry {FORMAT!r} (its keys: {keys})"
+        )
     missing = [key for key in ("config", "state_dict") if not isinstance(checkpoint.get(key), dict)]
     if missing:
         raise CheckpointError(f"{where} is a damaged vaelib checkpoint: it has no {' and no '.join(missing)}")
     if checkpoint.get("extra") is not None and not isinstance(checkpoint["extra"], dict):
-        raise CheckpointError(f"{where} is a damaged vaelib checkpoint: its extra data is a "
-                              f"{type(checkpoint['extra']).__name__}, not a dict")
+        raise CheckpointError(
+            f"{where} is a damaged vaelib checkpoint: its extra data is a "
+            f"{type(checkpoint['extra']).__name__}, not a dict"
+        )
     return checkpoint
 
 
@@ -217,8 +241,9 @@ def _config_v2(checkpoint: dict) -> dict:
         options["init"] = "random"
     return {
         "encoder": dict(input_dim=inputs, latent_dim=latent, hidden_dim=hidden, num_values=values),
-        "decoder": dict(input_dim=inputs, latent_dim=latent, hidden_dim=hidden, num_values=values,
-                        likelihood=likelihood),
+        "decoder": dict(
+            input_dim=inputs, latent_dim=latent, hidden_dim=hidden, num_values=values, likelihood=likelihood
+        ),
         "prior": {"name": prior, "options": options},
     }
 
@@ -243,8 +268,9 @@ def load(path, device=None):
     try:
         model = VAE.from_config(_config_v2(checkpoint))
     except KeyError as error:
-        raise CheckpointError(f"{where}: its config does not describe a model vaelib can build "
-                              f"(it lacks the entry {error.args[0]!r})") from None
+        raise CheckpointError(
+            f"{where}: its config does not describe a model vaelib can build (it lacks the entry {error.args[0]!r})"
+        ) from None
     except (TypeError, ValueError, AttributeError) as error:
         raise CheckpointError(f"{where}: its config does not describe a model vaelib can build ({error})") from None
     try:
@@ -253,13 +279,20 @@ def load(path, device=None):
         detail = str(error).strip().splitlines()[-1].strip()
         raise CheckpointError(f"{where}: the weights do not match the config: {detail}") from None
     if result.missing_keys or result.unexpected_keys:
+
         def some(keys):
             return ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
 
-        problems = ([f"it lacks weights the {model.prior_name!r} model needs ({some(result.missing_keys)})"]
-                    if result.missing_keys else [])
-        problems += ([f"it has weights the {model.prior_name!r} model does not ({some(result.unexpected_keys)})"]
-                     if result.unexpected_keys else [])
+        problems = (
+            [f"it lacks weights the {model.prior_name!r} model needs ({some(result.missing_keys)})"]
+            if result.missing_keys
+            else []
+        )
+        problems += (
+            [f"it has weights the {model.prior_name!r} model does not ({some(result.unexpected_keys)})"]
+            if result.unexpected_keys
+            else []
+        )
         raise CheckpointError(f"{where}: the weights do not match the config: {'; '.join(problems)}")
     if checkpoint.get("history") is not None:
         try:

@@ -10,7 +10,6 @@ Every option is checked before anything is trained or written.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from dataclasses import asdict
@@ -64,24 +63,51 @@ def build_parser() -> argparse.ArgumentParser:
         "    reused by a later run with the same settings (a damaged or mismatched one is retrained)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    figures.add_argument("--out", type=Path, default=Path("figures"), metavar="DIR",
-                         help="output directory (default: %(default)s)")
-    figures.add_argument("--priors", nargs="+", choices=list(PRIORS), default=list(PRIORS), metavar="PRIOR",
-                         help=f"priors to train and draw (default: all of {', '.join(PRIORS)})")
-    figures.add_argument("--epochs", type=_positive_int, default=None,
-                         help="maximum training epochs (default: the recipe's, with early stopping)")
-    figures.add_argument("--seed", type=_seed, default=0,
-                         help="seed of weights, training and figures, 0..2**64-1 (default: 0)")
-    figures.add_argument("--grid", type=_grid_size, default=300, metavar="RESOLUTION",
-                         help="latent grid points per side for densities and quadrature, at least 2 "
-                         "(default: %(default)s)")
+    figures.add_argument(
+        "--out", type=Path, default=Path("figures"), metavar="DIR", help="output directory (default: %(default)s)"
+    )
+    figures.add_argument(
+        "--priors",
+        nargs="+",
+        choices=list(PRIORS),
+        default=list(PRIORS),
+        metavar="PRIOR",
+        help=f"priors to train and draw (default: all of {', '.join(PRIORS)})",
+    )
+    figures.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=None,
+        help="maximum training epochs (default: the recipe's, with early stopping)",
+    )
+    figures.add_argument(
+        "--seed", type=_seed, default=0, help="seed of weights, training and figures, 0..2**64-1 (default: 0)"
+    )
+    figures.add_argument(
+        "--grid",
+        type=_grid_size,
+        default=300,
+        metavar="RESOLUTION",
+        help="latent grid points per side for densities and quadrature, at least 2 (default: %(default)s)",
+    )
     figures.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda if available)")
-    figures.add_argument("--recipe", choices=list(RECIPES), default=DEFAULT_RECIPE,
-                         help="training recipe (default: %(default)s)")
-    figures.add_argument("--iwae", type=_positive_int, default=1000, metavar="K",
-                         help="importance samples for the -log p(x) estimate (default: %(default)s)")
-    figures.add_argument("--formats", nargs="+", choices=["png", "pdf", "svg"], default=["png", "pdf"],
-                         help="figure file formats (default: png pdf)")
+    figures.add_argument(
+        "--recipe", choices=list(RECIPES), default=DEFAULT_RECIPE, help="training recipe (default: %(default)s)"
+    )
+    figures.add_argument(
+        "--iwae",
+        type=_positive_int,
+        default=1000,
+        metavar="K",
+        help="importance samples for the -log p(x) estimate (default: %(default)s)",
+    )
+    figures.add_argument(
+        "--formats",
+        nargs="+",
+        choices=["png", "pdf", "svg"],
+        default=["png", "pdf"],
+        help="figure file formats (default: png pdf)",
+    )
     # For quick checks (the tests): a smaller encoder/decoder than the book's 256 units.
     figures.add_argument("--hidden-dim", type=_positive_int, default=256, help=argparse.SUPPRESS)
     figures.set_defaults(run=run_figures, parser=figures)
@@ -152,8 +178,9 @@ def checkpoint_path(directory: Path, prior: str) -> Path:
     return directory / "checkpoints" / f"{prior}.pt"
 
 
-def train_or_load(prior: str, data, directory: Path, *, seed: int, recipe, hidden_dim: int, device=None,
-                  progress: bool = True):
+def train_or_load(
+    prior: str, data, directory: Path, *, seed: int, recipe, hidden_dim: int, device=None, progress: bool = True
+):
     """The model of ``prior`` trained with these settings: from DIR/checkpoints if cached there, else
     trained and cached.
 
@@ -233,16 +260,17 @@ def check_options(args):
 
 def run_figures(args) -> int:
     """Train or load every prior, then write the figures and the comparison table to args.out."""
-    from .data import load_digits
     from .analysis import compare_priors
+    from .data import load_digits
     from .seeding import fixed_seed
 
     directory, device, recipe = check_options(args)
     data = load_digits(device=device)
     models = {}
     for prior in dict.fromkeys(args.priors):  # drop repeats, keep the order
-        models[prior] = train_or_load(prior, data, directory, seed=args.seed, recipe=recipe,
-                                      hidden_dim=args.hidden_dim, device=device)
+        models[prior] = train_or_load(
+            prior, data, directory, seed=args.seed, recipe=recipe, hidden_dim=args.hidden_dim, device=device
+        )
 
     print("evaluating: test -ELBO, IWAE, ELBO surgery, holes ...", flush=True)
     with fixed_seed(args.seed, device):
@@ -259,8 +287,21 @@ def run_figures(args) -> int:
     return 0
 
 
-def draw_figures(models: dict, data, table, directory: Path, *, formats=("png", "pdf"), grid: int = 300,
-                 seed: int = 0) -> list[Path]:
+def _prior_figures(model, test, labels, *, neg_elbo: float, grid: int, seed: int):
+    """The figures of PRIOR_FIGURES for one model, in that order, drawn one at a time."""
+    from . import plots
+
+    yield plots.prior_contours(model, test, neg_elbo=neg_elbo, resolution=grid)
+    yield plots.prior_contours(model, test, labels, neg_elbo=neg_elbo, resolution=grid)
+    yield plots.posterior_vs_prior(model, test, resolution=grid)
+    yield plots.prior_samples(model, seed=seed)
+    yield plots.reconstructions(model, test)
+    yield plots.latent_manifold(model, test)
+
+
+def draw_figures(
+    models: dict, data, table, directory: Path, *, formats=("png", "pdf"), grid: int = 300, seed: int = 0
+) -> list[Path]:
     """Draw every figure of PRIOR_FIGURES and SHARED_FIGURES into ``directory``; returns the files written.
 
     Each prior's figures, and the shared ones, draw from random numbers seeded with ``seed``
@@ -279,22 +320,13 @@ def draw_figures(models: dict, data, table, directory: Path, *, formats=("png", 
 
     test, labels = data.test, data.test_labels
     for prior, model in models.items():
-        neg_elbo = table[prior]["neg_elbo"]
-        drawings = (
-            lambda: plots.prior_contours(model, test, neg_elbo=neg_elbo, resolution=grid),
-            lambda: plots.prior_contours(model, test, labels, neg_elbo=neg_elbo, resolution=grid),
-            lambda: plots.posterior_vs_prior(model, test, resolution=grid),
-            lambda: plots.prior_samples(model, seed=seed),
-            lambda: plots.reconstructions(model, test),
-            lambda: plots.latent_manifold(model, test),
-        )
+        figures = _prior_figures(model, test, labels, neg_elbo=table[prior]["neg_elbo"], grid=grid, seed=seed)
         with fixed_seed(seed, model.device):  # the same encoder samples in every run; the caller's stream untouched
-            for (stem, _), draw in zip(PRIOR_FIGURES, drawings):
-                save(draw(), stem.format(prior=prior))
+            for (stem, _), figure in zip(PRIOR_FIGURES, figures):
+                save(figure, stem.format(prior=prior))
     neg_elbos = {row["prior"]: row["neg_elbo"] for row in table}
     with fixed_seed(seed, next(iter(models.values())).device if models else None):
         save(plots.training_curves(models), "training-curves")
         save(plots.prior_comparison(models, test, neg_elbos=neg_elbos, resolution=grid), "comparison")
-        save(plots.prior_comparison(models, test, labels, neg_elbos=neg_elbos, resolution=grid),
-             "comparison-labels")
+        save(plots.prior_comparison(models, test, labels, neg_elbos=neg_elbos, resolution=grid), "comparison-labels")
     return written

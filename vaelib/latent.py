@@ -46,7 +46,9 @@ class LatentGrid:
         check_int("resolution", resolution, 2)
         left, right, bottom, top = (float(v) for v in extent)
         if not (right > left and top > bottom):
-            raise ValueError(f"extent must be (left, right, bottom, top) with right > left and top > bottom, got {extent}")
+            raise ValueError(
+                f"extent must be (left, right, bottom, top) with right > left and top > bottom, got {extent}"
+            )
 
         def centres(lo, hi):
             step = (hi - lo) / resolution
@@ -126,8 +128,10 @@ def union_extent(extents) -> tuple[float, float, float, float]:
     """The smallest box holding every extent in ``extents``."""
     extents = list(extents)
     return (
-        min(e[0] for e in extents), max(e[1] for e in extents),
-        min(e[2] for e in extents), max(e[3] for e in extents),
+        min(e[0] for e in extents),
+        max(e[1] for e in extents),
+        min(e[2] for e in extents),
+        max(e[3] for e in extents),
     )
 
 

@@ -13,8 +13,10 @@ def mlp(in_dim: int, hidden_dim: int, out_dim: int, activation: type[nn.Module] 
     The book uses LeakyReLU in the encoder, decoder and flow couplings and tanh in the GTM maps.
     """
     return nn.Sequential(
-        nn.Linear(in_dim, hidden_dim), activation(),
-        nn.Linear(hidden_dim, hidden_dim), activation(),
+        nn.Linear(in_dim, hidden_dim),
+        activation(),
+        nn.Linear(hidden_dim, hidden_dim),
+        activation(),
         nn.Linear(hidden_dim, out_dim),
     )
 

@@ -192,8 +192,8 @@ def check_data(data, model) -> None:
     if not (hasattr(data, "train") and hasattr(data, "val")):
         raise TypeError(
             f"data must be a data set with .train and .val images, e.g. vaelib.load_digits(); got "
-            f"{type(data).__name__}" + (" (a tensor: pass the whole data set, not one split)"
-                                         if isinstance(data, torch.Tensor) else "")
+            f"{type(data).__name__}"
+            + (" (a tensor: pass the whole data set, not one split)" if isinstance(data, torch.Tensor) else "")
         )
     values = getattr(data, "num_values", None)
     if values is not None and values != model.num_values:

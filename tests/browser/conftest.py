@@ -55,7 +55,6 @@ LAB_SETTINGS = {
 }
 
 
-
 def _missing(what: str) -> None:
     """Skip where the browser tooling is absent; on CI (``CI`` set) fail, since CI must run it."""
     if os.environ.get("CI"):
@@ -159,7 +158,9 @@ def _start_lab(tmp: Path, port: int, token: str) -> LabServer:
         PYDEVD_DISABLE_FILE_VALIDATION="1",
     )
     command = [
-        sys.executable, "-m", "jupyterlab",
+        sys.executable,
+        "-m",
+        "jupyterlab",
         "--no-browser",
         "--allow-root",  # CI runs as root; harmless otherwise
         "--ServerApp.ip=127.0.0.1",

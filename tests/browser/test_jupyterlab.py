@@ -181,11 +181,21 @@ def run_all_cells(page, notebook: Path) -> None:
 
     menu_command(page, "View", "notebook:show-all-cell-code")
     menu_command(page, "Edit", "editmenu:clear-all")
-    wait_for_js(page, f"h => ({CODE_PROMPTS_JS})(h).every(p => p === '[ ]:')", 10,
-                lambda: f"Clear Outputs left prompts {prompts()}", arg=has_source)
+    wait_for_js(
+        page,
+        f"h => ({CODE_PROMPTS_JS})(h).every(p => p === '[ ]:')",
+        10,
+        lambda: f"Clear Outputs left prompts {prompts()}",
+        arg=has_source,
+    )
     menu_command(page, "Run", "runmenu:run-all")
-    wait_for_js(page, RUN_ALL_FINISHED_JS, RUN_ALL_TIMEOUT_S,
-                lambda: f"Run All has not finished; prompts: {prompts()}", arg=has_source)
+    wait_for_js(
+        page,
+        RUN_ALL_FINISHED_JS,
+        RUN_ALL_TIMEOUT_S,
+        lambda: f"Run All has not finished; prompts: {prompts()}",
+        arg=has_source,
+    )
 
 
 def assert_cells_ran_cleanly(page, notebook: Path) -> None:
@@ -234,13 +244,25 @@ def test_playground_trains_the_prior_chosen_by_click_and_redraws_while_training(
     def explain() -> str:
         return f"status {status.text_content()!r}, output errors {page.evaluate(OUTPUT_PROBLEMS_JS)}"
 
-    wait_for_js(page, "() => window.__vaelibTraining.frames.length > 1", TRAINING_TIMEOUT_S,
-                lambda: "the plot never changed after Train; " + explain())
+    wait_for_js(
+        page,
+        "() => window.__vaelibTraining.frames.length > 1",
+        TRAINING_TIMEOUT_S,
+        lambda: "the plot never changed after Train; " + explain(),
+    )
     page.screenshot(path=artifacts_dir / "playground-during-training.png")
-    wait_for_js(page, "() => window.__vaelibTraining.doneSeen", TRAINING_TIMEOUT_S,
-                lambda: f"the status never showed {DONE!r}; " + explain())
-    wait_for_js(page, "() => window.__vaelibTraining.frames.every(f => f.hash !== null)", 10,
-                lambda: "the plot's pictures could not be read")
+    wait_for_js(
+        page,
+        "() => window.__vaelibTraining.doneSeen",
+        TRAINING_TIMEOUT_S,
+        lambda: f"the status never showed {DONE!r}; " + explain(),
+    )
+    wait_for_js(
+        page,
+        "() => window.__vaelibTraining.frames.every(f => f.hash !== null)",
+        10,
+        lambda: "the plot's pictures could not be read",
+    )
     record = page.evaluate("() => window.__vaelibTraining")
     rows.nth(rows_before).wait_for()  # the row may arrive just after the status
     plot.scroll_into_view_if_needed()

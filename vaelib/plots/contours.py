@@ -59,8 +59,13 @@ def _draw_mass_contours(ax, contours: MassContours, colors=None, linewidths=0.9,
         colors = [matplotlib.colormaps["viridis"](t) for t in np.linspace(0.8, 0.0, len(contours.levels))]
     grid = contours.grid
     lines = ax.contour(
-        grid.z1.numpy(), grid.z2.numpy(), grid.image(contours.density).numpy(),
-        levels=contours.levels, colors=colors, linewidths=linewidths, alpha=alpha,
+        grid.z1.numpy(),
+        grid.z2.numpy(),
+        grid.image(contours.density).numpy(),
+        levels=contours.levels,
+        colors=colors,
+        linewidths=linewidths,
+        alpha=alpha,
     )
     ax.clabel(lines, fmt=dict(zip(lines.levels, (f"{s:.0%}" for s in contours.shares))), fontsize=6, inline_spacing=2)
     return lines

@@ -25,8 +25,19 @@ from ..threads import uses_threads
 from ..train import History
 from .contours import MassContours, _draw_mass_contours, mass_levels, prior_mass_contours
 from .style import (
-    CONTOUR_RESOLUTION, DENSITY_CMAP, IMAGE_CMAP, LEGEND_STYLE, MASS_LEVELS, PLOT_REACH,
-    _digit_colors, _digit_legend, _figure_and_axes, _figure_and_axes_row, _label_latent_axes, _mosaic, _show_images,
+    CONTOUR_RESOLUTION,
+    DENSITY_CMAP,
+    IMAGE_CMAP,
+    LEGEND_STYLE,
+    MASS_LEVELS,
+    PLOT_REACH,
+    _digit_colors,
+    _digit_legend,
+    _figure_and_axes,
+    _figure_and_axes_row,
+    _label_latent_axes,
+    _mosaic,
+    _show_images,
 )
 
 
@@ -55,8 +66,13 @@ class PriorContours:
 
 @uses_threads
 def prior_contours_data(
-    model, x: Tensor, *, grid: LatentGrid | None = None, resolution: int = CONTOUR_RESOLUTION,
-    masses=MASS_LEVELS, sample: bool = True,
+    model,
+    x: Tensor,
+    *,
+    grid: LatentGrid | None = None,
+    resolution: int = CONTOUR_RESOLUTION,
+    masses=MASS_LEVELS,
+    sample: bool = True,
 ) -> PriorContours:
     """The prior's density and mass levels on ``grid`` (default: framing the posteriors of ``x``
     and the prior) and one encoder sample (sample=False: the mean) per image. x: (N, D) -> PriorContours
@@ -95,9 +111,11 @@ def prior_contours(
     data = prior_contours_data(model, x, grid=grid, resolution=resolution, masses=masses, sample=sample)
     figure, ax = _figure_and_axes(ax, (5.4, 4.2) if labels is not None else (4.4, 4.2))
     _draw_mass_contours(
-        ax, data.contours,
+        ax,
+        data.contours,
         # Neutral lines under coloured dots (tab10 has a grey of its own, for the 7s).
-        colors="black" if labels is not None else None, alpha=0.55 if labels is not None else 1.0,
+        colors="black" if labels is not None else None,
+        alpha=0.55 if labels is not None else 1.0,
     )
     z = data.codes.numpy()
     if labels is None:
@@ -106,8 +124,9 @@ def prior_contours(
         labels = labels.cpu()
         ax.scatter(z[:, 0], z[:, 1], s=5, c=_digit_colors(labels), linewidths=0)
         if legend:
-            ax.legend(*_digit_legend(labels), loc="center left", bbox_to_anchor=(1.01, 0.5), borderaxespad=0.0,
-                      **LEGEND_STYLE)
+            ax.legend(
+                *_digit_legend(labels), loc="center left", bbox_to_anchor=(1.01, 0.5), borderaxespad=0.0, **LEGEND_STYLE
+            )
     _label_latent_axes(ax, data.contours.grid.extent)
     if title is None:
         if neg_elbo is None:
@@ -133,7 +152,12 @@ class HolesMap:
 
 @uses_threads
 def posterior_vs_prior_data(
-    model, x: Tensor, *, grid: LatentGrid | None = None, resolution: int = 150, ratio: float = analysis.HOLE_RATIO,
+    model,
+    x: Tensor,
+    *,
+    grid: LatentGrid | None = None,
+    resolution: int = 150,
+    ratio: float = analysis.HOLE_RATIO,
 ) -> HolesMap:
     """q(z) and p(z) on ``grid`` (default: latent_grid at ``resolution``) and where q(z) < ratio * p(z).
 
@@ -177,8 +201,14 @@ def posterior_vs_prior(
     holes = grid.image(data.in_holes.float()).numpy()
     titles = ("aggregated posterior $q(z)$", f"prior $p(z)$: {data.share:.1%} of its mass in holes")
     for ax, log_density, title in zip(axes, (data.log_q, data.log_p), titles):
-        image = ax.imshow(grid.image(torch.exp(log_density)).numpy(), origin="lower", extent=grid.extent,
-                          cmap=DENSITY_CMAP, norm=norm, interpolation="bilinear")
+        image = ax.imshow(
+            grid.image(torch.exp(log_density)).numpy(),
+            origin="lower",
+            extent=grid.extent,
+            cmap=DENSITY_CMAP,
+            norm=norm,
+            interpolation="bilinear",
+        )
         if bool(data.in_holes.any()):
             ax.contourf(grid.z1.numpy(), grid.z2.numpy(), holes, levels=[0.5, 1.5], colors="none", hatches=["////"])
             ax.contour(grid.z1.numpy(), grid.z2.numpy(), holes, levels=[0.5], colors="#4fc3f7", linewidths=0.8)
@@ -186,8 +216,9 @@ def posterior_vs_prior(
         ax.set_title(title, fontsize=10)
     axes[1].set_ylabel("")
     figure.colorbar(image, ax=axes, shrink=0.85, label="density")
-    figure.suptitle(f"{model.prior_name} prior: where the data's codes live, and where the prior puts mass",
-                    fontsize=10)
+    figure.suptitle(
+        f"{model.prior_name} prior: where the data's codes live, and where the prior puts mass", fontsize=10
+    )
     return figure
 
 
@@ -257,9 +288,15 @@ def latent_manifold(
     pixel = (tiles.z1[1] - tiles.z1[0]).item() / (width + 1), (tiles.z2[1] - tiles.z2[0]).item() / (height + 1)
     picture = _mosaic(images, n, pad=1)
     left, bottom = tiles.z1[0].item() - width / 2 * pixel[0], tiles.z2[0].item() - height / 2 * pixel[1]
-    ax.imshow(picture, cmap=IMAGE_CMAP, vmin=0, vmax=model.num_values - 1, origin="upper",
-              extent=(left, left + picture.shape[1] * pixel[0], bottom, bottom + picture.shape[0] * pixel[1]),
-              interpolation="nearest")
+    ax.imshow(
+        picture,
+        cmap=IMAGE_CMAP,
+        vmin=0,
+        vmax=model.num_values - 1,
+        origin="upper",
+        extent=(left, left + picture.shape[1] * pixel[0], bottom, bottom + picture.shape[0] * pixel[1]),
+        interpolation="nearest",
+    )
     if contours:
         grid = LatentGrid.over(tiles.extent, CONTOUR_RESOLUTION)
         _draw_mass_contours(ax, prior_mass_contours(model, grid, masses), linewidths=1.1)
@@ -288,12 +325,16 @@ def training_curves(runs, *, ax=None, train: bool = False, ylim=None):
         if history is None or not history.val_loss:
             continue
         color = colors[i % len(colors)]
-        ax.plot(history.val_epochs, history.val_loss, color=color, linewidth=1.4,
-                label=f"{name}: best {history.best_val_loss:.2f} (epoch {history.best_epoch})")
+        ax.plot(
+            history.val_epochs,
+            history.val_loss,
+            color=color,
+            linewidth=1.4,
+            label=f"{name}: best {history.best_val_loss:.2f} (epoch {history.best_epoch})",
+        )
         ax.plot([history.best_epoch], [history.best_val_loss], "o", color=color, markersize=4)
         if train:
-            ax.plot(range(1, len(history.train_loss) + 1), history.train_loss, color=color, linewidth=0.7,
-                    alpha=0.6)
+            ax.plot(range(1, len(history.train_loss) + 1), history.train_loss, color=color, linewidth=0.7, alpha=0.6)
         bottoms.append(min(history.val_loss + (history.train_loss if train else [])))
         # The first epochs drop by hundreds of nats; frame the part where the priors differ.
         tops.append(history.val_loss[min(len(history.val_loss) - 1, max(1, len(history.val_loss) // 10))])
@@ -354,7 +395,7 @@ def prior_comparison(
             ax.set_xlabel("")
         if i % ncols:
             ax.set_ylabel("")
-    for ax in axes[len(models):]:
+    for ax in axes[len(models) :]:
         figure.delaxes(ax)
     if labels is not None:
         figure.legend(*_digit_legend(labels), loc="outside right center", **LEGEND_STYLE)

@@ -23,8 +23,16 @@ from ..priors import Flip, FlowPrior, GridPrior, MixturePrior, Prior, PseudoInpu
 from ..threads import uses_threads
 from .contours import MassContours, _draw_mass_contours, prior_mass_contours
 from .style import (
-    CONTOUR_RESOLUTION, IMAGE_CMAP, MASS_LEVELS, MESH_COLORS, PLOT_REACH,
-    _digit_colors, _figure_and_axes, _figure_and_axes_row, _label_latent_axes, _show_images,
+    CONTOUR_RESOLUTION,
+    IMAGE_CMAP,
+    MASS_LEVELS,
+    MESH_COLORS,
+    PLOT_REACH,
+    _digit_colors,
+    _figure_and_axes,
+    _figure_and_axes_row,
+    _label_latent_axes,
+    _show_images,
 )
 
 
@@ -85,7 +93,9 @@ def pseudo_inputs(source, *, ax=None, ncols: int | None = None, title: str | Non
         raise ValueError(f"{type(prior).__name__} has no pseudo-inputs; pass a VampPrior or GTM-VampPrior model")
     images = images.detach().float().cpu()
     if images.dim() != 2 or images.shape[1] != IMAGE_SHAPE[0] * IMAGE_SHAPE[1]:
-        raise ValueError(f"pseudo-inputs must have shape (K, {IMAGE_SHAPE[0] * IMAGE_SHAPE[1]}), got {tuple(images.shape)}")
+        raise ValueError(
+            f"pseudo-inputs must have shape (K, {IMAGE_SHAPE[0] * IMAGE_SHAPE[1]}), got {tuple(images.shape)}"
+        )
     laid_out = ncols is None and isinstance(prior, GridPrior)
     if laid_out:
         ncols = prior.grid_size
@@ -111,9 +121,11 @@ def _grid_colors(grid: Tensor) -> np.ndarray:
     g = grid.detach().double().cpu()
     low, high = g.min(0).values, g.max(0).values
     t = ((g - low) / (high - low).clamp_min(1e-12)).numpy()
-    corners = np.array([  # (u1 low, u2 low), (high, low), (low, high), (high, high)
-        matplotlib.colors.to_rgb(c) for c in ("#2166ac", "#b2182b", "#1b7837", "#e08214")
-    ])
+    corners = np.array(
+        [  # (u1 low, u2 low), (high, low), (low, high), (high, high)
+            matplotlib.colors.to_rgb(c) for c in ("#2166ac", "#b2182b", "#1b7837", "#e08214")
+        ]
+    )
     a, b = t[:, :1], t[:, 1:]
     return (1 - a) * (1 - b) * corners[0] + a * (1 - b) * corners[1] + (1 - a) * b * corners[2] + a * b * corners[3]
 
@@ -191,7 +203,9 @@ def mixture_components_data(
     require_2d(model, "mixture_components")
     prior = model.prior
     if not isinstance(prior, MixturePrior):
-        raise ValueError(f"{type(prior).__name__} is not a mixture; mixture_components needs MoG, VampPrior or a GTM prior")
+        raise ValueError(
+            f"{type(prior).__name__} is not a mixture; mixture_components needs MoG, VampPrior or a GTM prior"
+        )
     mesh = isinstance(prior, GridPrior) if mesh is None else mesh
     images = (isinstance(prior, PseudoInputs) and not mesh) if images is None else images
     if mesh and not isinstance(prior, GridPrior):
@@ -219,9 +233,15 @@ def mixture_components_data(
         if images:
             pictures = prior.pseudo_inputs.detach().float().cpu().reshape(-1, *IMAGE_SHAPE)
     return MixtureLayout(
-        contours=contours, weights=weights, means=means, codes=codes,
-        mesh=lattice, mesh_colors=_grid_colors(prior.grid) if mesh else None, sheet=surface,
-        pictures=pictures, pixel_max=prior.pixel_max if images else None,
+        contours=contours,
+        weights=weights,
+        means=means,
+        codes=codes,
+        mesh=lattice,
+        mesh_colors=_grid_colors(prior.grid) if mesh else None,
+        sheet=surface,
+        pictures=pictures,
+        pixel_max=prior.pixel_max if images else None,
     )
 
 
@@ -248,13 +268,15 @@ def mixture_components(
     pseudo-inputs and no mesh is drawn). x: (N, D) images whose encoder samples are drawn as grey
     dots, or None -> Figure
     """
-    layout = mixture_components_data(model, x, mesh=mesh, images=images, sheet=sheet, resolution=resolution,
-                                     masses=masses)
+    layout = mixture_components_data(
+        model, x, mesh=mesh, images=images, sheet=sheet, resolution=resolution, masses=masses
+    )
     figure, ax = _figure_and_axes(ax, (4.6, 4.4))
     _draw_mass_contours(ax, layout.contours, colors="0.55", linewidths=0.8)
     if layout.codes is not None:
-        ax.scatter(layout.codes[:, 0].numpy(), layout.codes[:, 1].numpy(), s=3, c="0.25", alpha=0.5, linewidths=0,
-                   zorder=2)
+        ax.scatter(
+            layout.codes[:, 0].numpy(), layout.codes[:, 1].numpy(), s=3, c="0.25", alpha=0.5, linewidths=0, zorder=2
+        )
     means = layout.means.numpy()
     # Marker area proportional to weight: the uniform weight 1/K draws at 30 points^2.
     sizes = 30.0 * layout.weights.numpy() * len(means)
@@ -264,10 +286,23 @@ def mixture_components(
         _draw_mesh(ax, layout.mesh, layout.mesh_colors, sizes)
     if layout.pictures is not None:
         for picture, mean in zip(layout.pictures.numpy(), means):
-            box = OffsetImage(picture, cmap=IMAGE_CMAP, norm=matplotlib.colors.Normalize(0, layout.pixel_max),
-                              zoom=zoom, interpolation="nearest")
-            ax.add_artist(AnnotationBbox(box, (mean[0], mean[1]), frameon=True, pad=0.1,
-                                         bboxprops=dict(edgecolor="#d62728", linewidth=0.8), zorder=5))
+            box = OffsetImage(
+                picture,
+                cmap=IMAGE_CMAP,
+                norm=matplotlib.colors.Normalize(0, layout.pixel_max),
+                zoom=zoom,
+                interpolation="nearest",
+            )
+            ax.add_artist(
+                AnnotationBbox(
+                    box,
+                    (mean[0], mean[1]),
+                    frameon=True,
+                    pad=0.1,
+                    bboxprops=dict(edgecolor="#d62728", linewidth=0.8),
+                    zorder=5,
+                )
+            )
     elif layout.mesh is None:
         ax.scatter(means[:, 0], means[:, 1], s=sizes, c="#d62728", edgecolors="white", linewidths=0.6, zorder=4)
     _label_latent_axes(ax, layout.extent)
@@ -313,10 +348,12 @@ def flow_stages_data(source, z: Tensor | None = None, *, reach: float = 3.0, lin
     # Base-space lines: `lines` of constant u2 (first half) and of constant u1 (second half).
     t = torch.linspace(-reach, reach, 200)
     levels = torch.linspace(-reach, reach, lines)
-    paths = torch.cat([
-        torch.stack([t.expand(lines, -1), levels[:, None].expand(-1, len(t))], -1),
-        torch.stack([levels[:, None].expand(-1, len(t)), t.expand(lines, -1)], -1),
-    ]).to(prior.device)  # (2 * lines, 200, 2)
+    paths = torch.cat(
+        [
+            torch.stack([t.expand(lines, -1), levels[:, None].expand(-1, len(t))], -1),
+            torch.stack([levels[:, None].expand(-1, len(t)), t.expand(lines, -1)], -1),
+        ]
+    ).to(prior.device)  # (2 * lines, 200, 2)
     points = None
     with torch.no_grad():
         if z is not None:

@@ -59,7 +59,23 @@ def make_prior(name: str, latent_dim: int = 2, *, encoder=None, **options) -> Pr
 
 
 __all__ = [
-    "PRIORS", "Prior", "SizeOption", "Components", "MixturePrior", "GridPrior", "PseudoInputs",
-    "StandardPrior", "MoGPrior", "VampPrior", "GTMPrior", "GTMVampPrior", "FlowPrior", "AffineCoupling", "Flip",
-    "gaussian_mixture", "make_prior", "prior_name", "prior_options",
+    "PRIORS",
+    "Prior",
+    "SizeOption",
+    "Components",
+    "MixturePrior",
+    "GridPrior",
+    "PseudoInputs",
+    "StandardPrior",
+    "MoGPrior",
+    "VampPrior",
+    "GTMPrior",
+    "GTMVampPrior",
+    "FlowPrior",
+    "AffineCoupling",
+    "Flip",
+    "gaussian_mixture",
+    "make_prior",
+    "prior_name",
+    "prior_options",
 ]

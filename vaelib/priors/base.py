@@ -118,9 +118,7 @@ def gaussian_mixture(mixture_logits: Tensor, means: Tensor, logvars: Tensor) -> 
     # Independent(..., 1) makes each component a density over the whole point z, so the
     # log-sum-exp runs over components after summing over dimensions (never per dimension).
     components = Independent(Normal(means, torch.exp(0.5 * logvars), validate_args=False), 1)
-    return MixtureSameFamily(
-        Categorical(logits=mixture_logits, validate_args=False), components, validate_args=False
-    )
+    return MixtureSameFamily(Categorical(logits=mixture_logits, validate_args=False), components, validate_args=False)
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,10 @@ class MoGPrior(MixturePrior):
     def __init__(self, latent_dim: int = 2, num_components: int = 16, init_scale: float = 1.0):
         super().__init__(latent_dim)
         check_int("num_components", num_components, 1)
-        if isinstance(init_scale, bool) or not isinstance(init_scale, (int, float)) or not (
-            math.isfinite(init_scale) and init_scale >= 0
+        if (
+            isinstance(init_scale, bool)
+            or not isinstance(init_scale, (int, float))
+            or not (math.isfinite(init_scale) and init_scale >= 0)
         ):
             raise ValueError(f"init_scale must be a finite number >= 0, got {init_scale!r}")
         self.save_hyperparameters()
