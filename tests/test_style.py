@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def ruff(*args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "ruff"] if shutil.which("ruff") is None else ["ruff"]
-    return subprocess.run([*command, *args], cwd=ROOT, capture_output=True, text=True)
+    # The ruff of this environment (the pinned one), not whichever is first on PATH.
+    return subprocess.run([sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module", autouse=True)
