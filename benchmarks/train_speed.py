@@ -11,9 +11,10 @@ History records only the run's total time). Test -ELBO uses 10 posterior samples
 only, flow log-Jacobian counted once), mean of seeds 0-2, measured on a 2-core machine.
 
 Last, the redraw time of the Fig. 4.13 plot (prior contours on the grid + the encoder's
-samples of the test images), as the widgets redraw it during training: into the same axes,
-then to PNG. Median of several redraws of each prior's model from the last recipe and
-first seed.
+samples of the test images) in the widgets' ContourView: prior_contours alone, and the whole
+redraw to PNG. Median of several redraws of each prior's model from the last recipe and
+first seed; the same model every time, so the view reuses its rendered ticks.
+benchmarks/redraw_speed.py times redraws as in training, against the path before.
 """
 
 from __future__ import annotations
@@ -40,21 +41,21 @@ BOOK_CODE_NELBO = {"standard": 99.4, "mog": 100.4, "vampprior": 102.1, "gtm": 10
 
 
 def redraw_ms(model, data, repeats=10):
-    """(plot only, plot + PNG) median milliseconds of redrawing the widgets' contour view."""
-    from vaelib.widgets import ContourView, figure_png
+    """(plot only, whole redraw) median milliseconds of redrawing the widgets' contour view."""
+    from vaelib.widgets import ContourView
 
     view = ContourView(data.test)
     view.draw(model, "warm-up")
     plot, total = [], []
-    for _ in range(repeats):
+    for i in range(repeats):
         start = time.perf_counter()
         with torch.no_grad():
-            vaelib.plots.prior_contours(model, view.x, ax=view.ax, title="redraw", legend=False)
-        middle = time.perf_counter()
-        figure_png(view.figure)
-        end = time.perf_counter()
-        plot.append(middle - start)
-        total.append(end - start)
+            vaelib.plots.prior_contours(model, view.x, ax=view.ax, title="redraw", legend=False,
+                                        resolution=view.resolution)
+        plot.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        view.draw(model, f"redraw {i}")
+        total.append(time.perf_counter() - start)
     return 1000 * statistics.median(plot), 1000 * statistics.median(total)
 
 
@@ -137,7 +138,8 @@ def main(argv=None):
     for prior in args.priors:
         plot, total = redraw_ms(models[prior, recipe, seed], data)
         redraws.append([prior, f"{plot:.0f}", f"{total:.0f}"])
-    print(markdown(["prior", "contours + scatter ms", "with PNG (what the widget shows) ms"], redraws))
+    print(markdown(["prior", "prior_contours ms", "ContourView.draw, PNG included (what the widget shows) ms"],
+                   redraws))
 
 
 if __name__ == "__main__":
