@@ -17,8 +17,19 @@ def playground(digits):
 
 
 def test_playground_carries_the_classes_the_browser_test_finds(playground):
-    classes = {c for w in (playground.prior, playground.train_button, playground.stop_button, playground.progress,
-                           playground.contours.image, playground.table, playground.status) for c in w._dom_classes}
+    classes = {
+        c
+        for w in (
+            playground.prior,
+            playground.train_button,
+            playground.stop_button,
+            playground.progress,
+            playground.contours.image,
+            playground.table,
+            playground.status,
+        )
+        for c in w._dom_classes
+    }
     assert classes >= {f"vaelib-{n}" for n in ("prior", "train", "stop", "progress", "plot", "results", "status")}
     assert list(playground.prior.options) == list(vaelib.PRIORS)
     assert len(repr(playground)) < 110  # shown whole as the text fallback of the widget
@@ -107,8 +118,13 @@ def test_live_fit_trains_exactly_what_fit_trains(digits):
 def test_live_fit_calls_the_users_callback_too(digits):
     model = vaelib.make_vae("standard", hidden_dim=16, seed=0, device="cpu")
     seen = []
-    history = vaelib.live_fit(model, digits, max_epochs=10, seed=0,
-                              callback=lambda model, history: seen.append(history.epochs) or history.epochs == 3)
+    history = vaelib.live_fit(
+        model,
+        digits,
+        max_epochs=10,
+        seed=0,
+        callback=lambda model, history: seen.append(history.epochs) or history.epochs == 3,
+    )
     assert seen == [1, 2, 3] and history.epochs == 3 and history.stopped == "callback"
 
 
@@ -122,7 +138,10 @@ def test_latent_explorer_decodes_the_sliders_point(digits):
     assert explorer.image.value != before
     expected = model.decode_mean(torch.tensor([[1.5, 0.0]])).view(8, 8)
     torch.testing.assert_close(torch.as_tensor(explorer.picture.get_array()).float(), expected)
-    assert "log p(z) = " + f"{float(model.prior.log_prob(torch.tensor([[1.5, 0.0]]))):.2f}" in explorer.ax_image.get_title()
+    assert (
+        "log p(z) = " + f"{float(model.prior.log_prob(torch.tensor([[1.5, 0.0]]))):.2f}"
+        in explorer.ax_image.get_title()
+    )
 
 
 def test_latent_explorer_jumps_to_the_middle_of_a_digits_codes(digits):
@@ -150,3 +169,164 @@ def test_prior_menu_redraws_the_chosen_model(digits):
     assert menu.view.ax.get_title() == "standard: test −ELBO 100.00"
     with pytest.raises(ValueError, match="at least one model"):
         PriorMenu({}, digits.test)
+
+
+# ---------------------------------------------------------------------------------------
+# Fast redraws (ContourView, png_bytes): what a redraw shows is what a fresh drawing shows
+# ---------------------------------------------------------------------------------------
+def _png_pixels(data: bytes):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "PNG"
+        return np.asarray(image)
+
+
+@pytest.mark.parametrize("alpha", [False, True])
+def test_png_encoder_round_trips_pixels_exactly(alpha):
+    import numpy as np
+
+    from vaelib.widgets import png_bytes
+
+    rgba = np.random.default_rng(0).integers(0, 256, size=(37, 53, 4), dtype=np.uint8)
+    if not alpha:
+        rgba[..., 3] = 255
+    pixels = _png_pixels(png_bytes(rgba))
+    np.testing.assert_array_equal(pixels, rgba if alpha else rgba[..., :3])  # RGB when opaque
+
+
+def test_redrawn_png_is_the_canvas_at_the_widgets_size(digits):
+    import numpy as np
+
+    from vaelib.widgets import PNG_DPI, ContourView
+
+    model = vaelib.make_vae("mog", hidden_dim=16, seed=0, device="cpu")
+    view = ContourView(digits.test[:200], size=(4.4, 4.2))
+    view.draw(model, "first")
+    pixels = _png_pixels(view.image.value)
+    assert pixels.shape == (int(4.2 * PNG_DPI), int(4.4 * PNG_DPI), 3)
+    np.testing.assert_array_equal(pixels, np.asarray(view.canvas.buffer_rgba())[..., :3])
+    assert view.image.layout.width == f"{pixels.shape[1]}px"  # one image pixel per CSS pixel
+
+
+def _scatter(ax):
+    from matplotlib.collections import PathCollection
+
+    (dots,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+    return dots
+
+
+def test_a_redraw_shows_the_new_model_and_nothing_of_the_old(digits):
+    """After the model changed: the dots are the new encoder's samples, the limits and ticks
+    are those of a drawing from scratch, and only one plot's artists are left."""
+    from matplotlib.contour import ContourSet
+    from matplotlib.figure import Figure
+
+    from vaelib.widgets import ContourView
+
+    x = digits.test[:200]
+    first = vaelib.make_vae("mog", hidden_dim=16, seed=0, device="cpu")
+    second = vaelib.make_vae("mog", hidden_dim=16, seed=1, device="cpu")
+    vaelib.fit(second, digits, max_epochs=3, seed=1, progress=False)  # a trained prior, other limits
+    view = ContourView(x)
+    view.draw(first, "first")
+    view.draw(second, "second")
+
+    expected = vaelib.analysis.with_fixed_seed(0, "cpu", lambda: second.posterior(x).sample())
+    torch.testing.assert_close(torch.as_tensor(_scatter(view.ax).get_offsets()), expected.double())
+    assert view.ax.get_title() == "second"
+    assert sum(isinstance(c, ContourSet) for c in view.ax.collections) == 1
+
+    fresh = Figure().add_subplot()
+    vaelib.analysis.with_fixed_seed(
+        0,
+        "cpu",
+        lambda: vaelib.plots.prior_contours(
+            second, x, ax=fresh, title="second", legend=False, resolution=view.resolution
+        ),
+    )
+    (contours,) = [c for c in fresh.collections if isinstance(c, ContourSet)]
+    (ours,) = [c for c in view.ax.collections if isinstance(c, ContourSet)]
+    assert list(ours.levels) == list(contours.levels)
+    assert len(view.ax.texts) == len(fresh.texts)  # one label per line, the old ones removed
+    for axes in (view.ax, view.frame):  # the frame shows the ticks of the new limits
+        assert axes.get_xlim() == fresh.get_xlim() and axes.get_ylim() == fresh.get_ylim()
+    view.canvas.draw()
+    fresh.figure.canvas.draw()
+    for ours_axis, theirs in ((view.frame.xaxis, fresh.xaxis), (view.frame.yaxis, fresh.yaxis)):
+        assert [t.get_text() for t in ours_axis.get_ticklabels()] == [t.get_text() for t in theirs.get_ticklabels()]
+    assert (view.frame.get_xlabel(), view.frame.get_ylabel()) == (fresh.get_xlabel(), fresh.get_ylabel())
+
+
+def test_layout_is_computed_once_and_the_plot_stays_in_place(digits):
+    from vaelib.widgets import ContourView
+
+    x = digits.test[:200]
+    models = [vaelib.make_vae("gtm", hidden_dim=16, seed=seed, device="cpu") for seed in (0, 1, 2)]
+    view = ContourView(x)
+    view.draw(models[0], "a title")
+    where = view.ax.get_position().bounds
+    for i, model in enumerate(models * 2):
+        view.draw(model, f"gtm prior: epoch {5 * i}")
+        assert view.frame.get_position().bounds == view.ax.get_position().bounds == where
+    assert view.layouts == 1 and view.frames == 7
+
+
+def test_the_same_model_reuses_the_rendered_ticks(digits):
+    from vaelib.widgets import ContourView
+
+    model = vaelib.make_vae("standard", hidden_dim=16, seed=0, device="cpu")
+    view = ContourView(digits.test[:200])
+    view.draw(model, "once")  # (matplotlib places the contour labels of a first frame elsewhere)
+    view.draw(model, "once")
+    first = bytes(view.image.value)
+    view.draw(model, "once")
+    assert view.backgrounds == 1 and bytes(view.image.value) == first  # same picture, ticks not drawn again
+    view.draw(model, "twice")
+    assert view.backgrounds == 1 and bytes(view.image.value) != first  # the title is redrawn
+    view.draw(vaelib.make_vae("standard", hidden_dim=16, seed=1, device="cpu"), "twice")
+    assert view.backgrounds == 2  # new limits, new ticks
+
+
+def test_figure_png_renders_at_the_widget_resolution():
+    from matplotlib.figure import Figure
+
+    from vaelib.widgets import PNG_DPI, figure_png
+
+    figure = Figure(figsize=(3.6, 2.5), layout="constrained")
+    figure.add_subplot().plot([0, 1], [1, 0])
+    pixels = _png_pixels(figure_png(figure))
+    assert pixels.shape == (int(2.5 * PNG_DPI), int(3.6 * PNG_DPI), 3)
+    assert pixels.min() < 100 < 250 <= pixels.max()  # lines on a white background
+
+
+def test_a_redraw_uses_no_more_threads_than_its_caller_and_restores_them(digits, monkeypatch):
+    from vaelib.threads import scoped_threads
+    from vaelib.widgets import ContourView
+
+    seen = []
+    original = vaelib.plots.prior_contours
+    monkeypatch.setattr(
+        vaelib.plots,
+        "prior_contours",
+        lambda *args, **kwargs: seen.append(torch.get_num_threads()) or original(*args, **kwargs),
+    )
+    model = vaelib.make_vae("standard", hidden_dim=16, seed=0, device="cpu")
+    view = ContourView(digits.test[:100])
+    with scoped_threads(1):  # e.g. the playground's training thread
+        view.draw(model, "one thread")
+        assert seen[-1] == 1 and torch.get_num_threads() == 1
+    caller = torch.get_num_threads()
+    time.sleep(0.15)  # long enough for the policy to look at the load
+    view.draw(model, "auto")
+    assert 1 <= seen[-1] <= caller and torch.get_num_threads() == caller
+    previous = vaelib.get_num_threads()
+    try:
+        vaelib.set_num_threads(None)  # torch's own setting
+        view.draw(model, "torch's")
+        assert seen[-1] == caller
+    finally:
+        vaelib.set_num_threads(previous)

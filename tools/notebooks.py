@@ -73,13 +73,18 @@ def build(names: list[str]) -> None:
         notebook = jupytext.read(py)
         notebook.metadata["kernelspec"] = KERNEL
         start = time.perf_counter()
-        NotebookClient(notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+        NotebookClient(
+            notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+        ).execute()
         seconds = time.perf_counter() - start
         clean(notebook)
         nbformat.write(notebook, ipynb)
         py.write_text(as_text(notebook))
         thumbnail = save_thumbnail(notebook, THUMBNAILS / f"{py.stem}.png")
-        print(f"{ipynb.relative_to(ROOT)}: executed in {seconds:.1f} s" + (f", thumbnail {thumbnail.relative_to(ROOT)}" if thumbnail else ""))
+        print(
+            f"{ipynb.relative_to(ROOT)}: executed in {seconds:.1f} s"
+            + (f", thumbnail {thumbnail.relative_to(ROOT)}" if thumbnail else "")
+        )
 
 
 def check() -> list[str]:
@@ -91,13 +96,24 @@ def check() -> list[str]:
             continue
         rendered, source = as_text(nbformat.read(ipynb, as_version=4)), py.read_text()
         if rendered != source:
-            diff = "".join(list(difflib.unified_diff(
-                source.splitlines(True), rendered.splitlines(True), str(py.name), f"{ipynb.name} as text", n=1,
-            ))[:40])
+            diff = "".join(
+                list(
+                    difflib.unified_diff(
+                        source.splitlines(True),
+                        rendered.splitlines(True),
+                        str(py.name),
+                        f"{ipynb.name} as text",
+                        n=1,
+                    )
+                )[:40]
+            )
             problems.append(f"{py.name} and {ipynb.name} differ:\n{diff}")
         notebook = nbformat.read(ipynb, as_version=4)
-        unexecuted = [i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and c.source.strip()
-                      and c.execution_count is None]
+        unexecuted = [
+            i
+            for i, c in enumerate(notebook.cells)
+            if c.cell_type == "code" and c.source.strip() and c.execution_count is None
+        ]
         if unexecuted:
             problems.append(f"{ipynb.name}: code cells {unexecuted} have no execution count (nbval would skip them)")
     for ipynb in sorted(NOTEBOOKS.glob("*.ipynb")):

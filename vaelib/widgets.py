@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import html
 import io
+import re
+import struct
 import threading
 import time
+import zlib
 
 import ipywidgets as widgets
+import matplotlib
 import numpy as np
 import torch
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from . import analysis, plots
 from .data import IMAGE_SHAPE
@@ -23,25 +30,101 @@ from .evaluate import negative_elbo
 from .model import make_vae
 from .priors import PRIORS
 from .seeding import fixed_seed
+from .threads import AUTO, CPUMeter, choose_threads, get_num_threads, scoped_threads
 from .train import StopReason, TrainingDiverged, fit, get_recipe
 
+#: Resolution of the widgets' pictures: one image pixel per CSS pixel at the widths they are shown.
+PNG_DPI = 96
+#: zlib level of the widgets' PNGs: 1 is several times faster than higher levels, and the
+#: flat colours of a plot compress about as well (benchmarks/redraw_speed.py).
+PNG_COMPRESS_LEVEL = 1
 
-def figure_png(figure: Figure, dpi: int = 96) -> bytes:
-    """The figure as PNG bytes."""
+
+def png_bytes(rgba: np.ndarray, level: int = PNG_COMPRESS_LEVEL) -> bytes:
+    """An RGBA image (H, W, 4) of uint8 as PNG bytes; RGB when it is opaque.
+
+    Rows go unfiltered into zlib at a fast level: a plot is mostly runs of one colour, which
+    zlib packs as well as the filtered rows a general encoder writes, at a third of its time.
+    """
+    height, width = rgba.shape[:2]
+    opaque = bool(rgba[..., 3].min() == 255)
+    pixels = rgba[..., :3] if opaque else rgba
+    rows = np.empty((height, 1 + width * pixels.shape[2]), np.uint8)
+    rows[:, 0] = 0  # filter type 0: the row as it is
+    rows[:, 1:] = pixels.reshape(height, -1)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2 if opaque else 6, 0, 0, 0)
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            _png_chunk(b"IHDR", header),
+            _png_chunk(b"IDAT", zlib.compress(rows, level)),
+            _png_chunk(b"IEND", b""),
+        ]
+    )
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def canvas_png(canvas: FigureCanvasAgg) -> bytes:
+    """What ``canvas`` rendered last, as PNG bytes."""
+    return png_bytes(np.asarray(canvas.buffer_rgba()))
+
+
+def figure_png(figure: Figure, dpi: int = PNG_DPI) -> bytes:
+    """The figure as PNG bytes, rendered at ``dpi`` as savefig renders it."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
+    figure.savefig(buffer, format="rgba", dpi=dpi)
+    width, height = int(figure.get_figwidth() * dpi), int(figure.get_figheight() * dpi)
+    return png_bytes(np.frombuffer(buffer.getbuffer(), np.uint8).reshape(height, width, 4))
+
+
+#: Latent grid resolution of the widgets' contour plots: a grid square per ~6 pixels of the plot.
+CONTOUR_RESOLUTION = 56
 
 
 class ContourView:
-    """A Fig. 4.13 plot (prior contours + encoder samples) redrawn into one Image widget."""
+    """A Fig. 4.13 plot (prior contours + encoder samples) redrawn into one Image widget.
 
-    def __init__(self, x, labels=None, size=(4.4, 4.2)):
+    A redraw takes a fraction of the time of drawing the figure from scratch and saving it
+    (benchmarks/redraw_speed.py measures both), because:
+
+    * two Axes share one place: :func:`plots.prior_contours` draws into ``ax`` (lines, their
+      labels, dots, title), whose background and axes are hidden, and ``frame``, below it,
+      shows the ticks and axis labels. Clearing ``ax`` removes only what was drawn (a full
+      clear rebuilds every tick), and the rendered ``frame`` is kept as a background image
+      until the limits change (a menu switching back, the end of training);
+    * the layout (constrained) is computed for the first frame and again only when the
+      decorations it makes room for change size (the tick labels' digits and signs, the axis
+      labels, the title's lines), so the plot also stays in place from frame to frame;
+    * the prior's density is evaluated on a grid of :data:`CONTOUR_RESOLUTION` squared points,
+      one per ~6 pixels of the plot: the contour lines look as they do on plots' finer grid
+      at half the cost (the flow prior's network is the slowest part of its redraw), though
+      their labels may sit elsewhere along them;
+    * the figure is rendered once, by Agg at :data:`PNG_DPI`, and encoded fast (png_bytes);
+    * the torch work follows vaelib's thread policy: on a busy machine a second thread would
+      wait for a core at every operation.
+
+    size: inches; resolution: the latent grid's points per side (default CONTOUR_RESOLUTION).
+    """
+
+    def __init__(self, x, labels=None, size=(4.4, 4.2), resolution: int | None = None):
         self.x, self.labels = x, labels
-        self.figure = Figure(figsize=size, layout="constrained")
-        self.ax = self.figure.add_subplot()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{int(size[0] * 96)}px"))
+        self.resolution = CONTOUR_RESOLUTION if resolution is None else resolution
+        self.figure = Figure(figsize=size, dpi=PNG_DPI)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.frame = self.figure.add_subplot()  # below: background, ticks, axis labels
+        self.ax = self.figure.add_subplot(axes_class=_RedrawAxes)  # above: what prior_contours draws
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{int(size[0] * PNG_DPI)}px"))
         self.frames = 0
+        self.layouts = 0  # how many frames ran the constrained layout
+        self.backgrounds = 0  # how many frames rendered the ticks and labels anew
+        self._layout = ConstrainedLayoutEngine()
+        self._layout_key = None
+        self._background = None  # (key, the rendered frame)
+        self._meter = CPUMeter()  # the load since the last look, for the thread count
+        self._threads = 1
 
     def draw(self, model, title: str) -> None:
         """Redraw for ``model`` (its current prior and encoder) under ``title``.
@@ -53,11 +136,123 @@ class ContourView:
 
         def draw():
             with torch.no_grad():
-                plots.prior_contours(model, self.x, self.labels, ax=self.ax, title=title, legend=False)
+                plots.prior_contours(
+                    model, self.x, self.labels, ax=self.ax, title=title, legend=False, resolution=self.resolution
+                )
 
-        analysis.with_fixed_seed(0, model.device, draw)
-        self.image.value = figure_png(self.figure)
+        with scoped_threads(self._torch_threads()):
+            analysis.with_fixed_seed(0, model.device, draw)
+        self.render()
+        self.image.value = canvas_png(self.canvas)
         self.frames += 1
+
+    def _torch_threads(self) -> int | None:
+        """Threads for a redraw's torch work: vaelib's policy (vaelib.threads), judged by the
+        load since its last look (a redraw never waits to measure it), and no more than the
+        caller uses (a training run's own choice, or one thread in the playground's)."""
+        policy = get_num_threads()
+        if policy != AUTO:
+            return policy
+        if self._meter.window >= 0.1:  # /proc/stat counts in 10 ms ticks: a shorter look is noise
+            self._threads = choose_threads(AUTO, meter=self._meter)
+        return min(self._threads, torch.get_num_threads())
+
+    def render(self) -> None:
+        """Render what ``ax`` holds onto the canvas, over the frame's ticks and labels."""
+        ax, frame = self.ax, self.frame
+        # prior_contours cleared ax: hide its background and axes again; the frame shows them.
+        ax.patch.set_visible(False)
+        ax.xaxis.set_visible(False)
+        ax.yaxis.set_visible(False)
+        frame.set_xlim(ax.get_xlim())
+        frame.set_ylim(ax.get_ylim())
+        frame.set_aspect(ax.get_aspect())
+        for ours, theirs in ((frame.xaxis, ax.xaxis), (frame.yaxis, ax.yaxis)):
+            if ours.label.get_text() != theirs.label.get_text():
+                ours.set_label_text(theirs.label.get_text())
+        for spine in frame.spines.values():  # drawn by ax, above the dots as in a single Axes
+            spine.set_visible(False)
+
+        title_lines = ax.get_title().count("\n") + 1 if ax.get_title() else 0
+        layout_key = (
+            _tick_label_shapes(frame.xaxis),
+            _tick_label_shapes(frame.yaxis),
+            frame.get_xlabel(),
+            frame.get_ylabel(),
+            title_lines,
+        )
+        if layout_key != self._layout_key:
+            for _ in range(2):  # the second pass sees the box as the aspect shrinks it, as later frames would
+                self._layout.execute(self.figure)
+                frame.apply_aspect()
+                ax.apply_aspect()
+            self._layout_key = layout_key
+            self.layouts += 1
+
+        background_key = (
+            frame.get_xlim(),
+            frame.get_ylim(),
+            frame.get_xlabel(),
+            frame.get_ylabel(),
+            tuple(frame.get_position(original=True).bounds),
+            tuple(ax.get_position(original=True).bounds),
+        )
+        if self._background is None or self._background[0] != background_key:
+            ax.set_visible(False)
+            self.canvas.draw()
+            ax.set_visible(True)
+            self._background = (background_key, self.canvas.copy_from_bbox(self.figure.bbox))
+            self.backgrounds += 1
+        else:
+            self.canvas.restore_region(self._background[1])
+        ax.draw(self.canvas.get_renderer())
+
+
+class _RedrawAxes(Axes):
+    """Axes whose ``clear()`` removes what was drawn into them and keeps their own parts.
+
+    A full clear rebuilds the ticks, spines, title and background of an Axes, a third of the
+    time of a redraw. plots.prior_contours clears the Axes it draws into and sets everything
+    it shows (limits, aspect, axis labels, title), so removing its artists is enough.
+    """
+
+    _ready = False
+
+    def clear(self) -> None:
+        if not self._ready:  # the first clear, while the Axes are being built
+            super().clear()
+            self._ready = True
+            return
+        if self.legend_ is not None:
+            self.legend_.remove()
+        for artist in [
+            *self.collections,
+            *self.lines,
+            *self.patches,
+            *self.texts,
+            *self.images,
+            *self.artists,
+            *self.tables,
+        ]:
+            if artist.axes is self:  # not removed with its owner already (a contour set's labels)
+                artist.remove()
+        self.containers = []
+        # As a full clear leaves them: where the next plot's labels are placed depends on it.
+        self.ignore_existing_data_limits = True
+        self.set_xmargin(matplotlib.rcParams["axes.xmargin"])
+        self.set_ymargin(matplotlib.rcParams["axes.ymargin"])
+        self.set_xlim(0, 1, auto=True)
+        self.set_ylim(0, 1, auto=True)
+        self.set_title("")
+
+
+def _tick_label_shapes(axis) -> tuple:
+    """What the layout makes room for on ``axis``: its tick labels with every digit written
+    as 0 (the digits of matplotlib's fonts are one width), as a set and the two outer ones."""
+    low, high = sorted(axis.get_view_interval())
+    locations = [v for v in axis.get_majorticklocs() if low <= v <= high]
+    shapes = [re.sub(r"\d", "0", text) for text in axis.get_major_formatter().format_ticks(locations)] or [""]
+    return tuple(sorted(set(shapes))), shapes[0], shapes[-1]
 
 
 class LiveTraining(widgets.VBox):
@@ -127,10 +322,16 @@ class LatentExplorer(widgets.HBox):
         self.model, self.labels = model, labels.cpu()
         with torch.no_grad():
             self.codes = model.encode(x, sample=False).cpu()  # posterior means of the images
-        self.figure = Figure(figsize=(7.4, 3.7), layout="constrained")
+        self.figure = Figure(figsize=(7.4, 3.7), dpi=PNG_DPI, layout="constrained")
+        self.canvas = FigureCanvasAgg(self.figure)
         self.ax_latent, self.ax_image = self.figure.subplots(1, 2, width_ratios=(1.25, 1))
-        analysis.with_fixed_seed(0, model.device, lambda: plots.prior_contours(
-            model, x, labels, ax=self.ax_latent, title="prior contours, test codes by digit"))
+        analysis.with_fixed_seed(
+            0,
+            model.device,
+            lambda: plots.prior_contours(
+                model, x, labels, ax=self.ax_latent, title="prior contours, test codes by digit"
+            ),
+        )
         self.ax_latent.set_xlim(-reach, reach)
         self.ax_latent.set_ylim(-reach, reach)
         (self.marker,) = self.ax_latent.plot([0], [0], "+", color="red", markersize=16, markeredgewidth=2.5)
@@ -141,8 +342,9 @@ class LatentExplorer(widgets.HBox):
         slider = dict(min=-reach, max=reach, step=0.05, readout_format=".2f", continuous_update=True)
         self.z1 = widgets.FloatSlider(value=0.0, description="z₁", **slider)
         self.z2 = widgets.FloatSlider(value=0.0, description="z₂", **slider)
-        self.digit = widgets.Dropdown(options=[("—", None)] + [(str(d), d) for d in range(10)],
-                                      description="jump to digit")
+        self.digit = widgets.Dropdown(
+            options=[("—", None)] + [(str(d), d) for d in range(10)], description="jump to digit"
+        )
         self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{int(7.4 * 96)}px"))
         self.z1.observe(self.redraw, names="value")
         self.z2.observe(self.redraw, names="value")
@@ -175,11 +377,20 @@ class LatentExplorer(widgets.HBox):
         nearest = int(distances.argmin())
         self.ax_image.set_title(
             f"decoded at z = ({z[0, 0]:.2f}, {z[0, 1]:.2f})\nlog p(z) = {log_prior:.2f}\n"
-            f"nearest test code: a {int(self.labels[nearest])}, {float(distances[nearest]):.2f} away", fontsize=9)
-        self.image.value = figure_png(self.figure)
+            f"nearest test code: a {int(self.labels[nearest])}, {float(distances[nearest]):.2f} away",
+            fontsize=9,
+        )
+        self.canvas.draw()
+        if self.figure.get_layout_engine() is not None:
+            # Laid out once: a slider move changes the cross, the picture and the numbers of
+            # the title, not the room they take; the layout would be half of every redraw.
+            self.figure.set_layout_engine(None)
+        self.image.value = canvas_png(self.canvas)
 
     def __repr__(self) -> str:
-        return "LatentExplorer: sliders for z, the decoded image beside the prior's contours (run the notebook to use it)"
+        return (
+            "LatentExplorer: sliders for z, the decoded image beside the prior's contours (run the notebook to use it)"
+        )
 
 
 class PriorMenu(widgets.VBox):
@@ -235,10 +446,24 @@ class Playground(widgets.VBox):
         style = {"description_width": "90px"}
         self.prior = widgets.Dropdown(options=list(PRIORS), value="standard", description="prior", style=style)
         self.size = widgets.IntSlider(description="components", style=style, continuous_update=False)
-        self.epochs = widgets.IntSlider(value=self.recipe.max_epochs, min=10, max=max(400, self.recipe.max_epochs),
-                                        step=10, description="max epochs", style=style)
-        self.lr = widgets.FloatLogSlider(value=self.recipe.lr, base=10, min=-4, max=-1.5, step=0.25,
-                                         description="learning rate", readout_format=".0e", style=style)
+        self.epochs = widgets.IntSlider(
+            value=self.recipe.max_epochs,
+            min=10,
+            max=max(400, self.recipe.max_epochs),
+            step=10,
+            description="max epochs",
+            style=style,
+        )
+        self.lr = widgets.FloatLogSlider(
+            value=self.recipe.lr,
+            base=10,
+            min=-4,
+            max=-1.5,
+            step=0.25,
+            description="learning rate",
+            readout_format=".0e",
+            style=style,
+        )
         self.seed = widgets.IntText(value=0, description="seed", style=style, layout=widgets.Layout(width="180px"))
         self.train_button = widgets.Button(description="Train", button_style="primary", icon="play")
         self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
@@ -250,9 +475,14 @@ class Playground(widgets.VBox):
         self.table = widgets.HTML(self._table_html())
 
         for widget, name in [
-            (self.prior, "prior"), (self.train_button, "train"), (self.stop_button, "stop"),
-            (self.progress, "progress"), (self.contours.image, "plot"), (self.samples, "samples"),
-            (self.table, "results"), (self.status, "status"),
+            (self.prior, "prior"),
+            (self.train_button, "train"),
+            (self.stop_button, "stop"),
+            (self.progress, "progress"),
+            (self.contours.image, "plot"),
+            (self.samples, "samples"),
+            (self.table, "results"),
+            (self.status, "status"),
         ]:
             widget.add_class(f"vaelib-{name}")
 
@@ -264,10 +494,17 @@ class Playground(widgets.VBox):
         self.stop_button.on_click(lambda _: self.stop())
         self._on_prior({"new": self.prior.value})
 
-        controls = widgets.VBox([
-            self.prior, self.size, self.epochs, self.lr, self.seed,
-            widgets.HBox([self.train_button, self.stop_button]), self.progress,
-        ])
+        controls = widgets.VBox(
+            [
+                self.prior,
+                self.size,
+                self.epochs,
+                self.lr,
+                self.seed,
+                widgets.HBox([self.train_button, self.stop_button]),
+                self.progress,
+            ]
+        )
         # Top-aligned: a flex row would otherwise stretch the shorter picture to the taller one's height.
         pictures = widgets.HBox([self.contours.image, self.samples], layout=widgets.Layout(align_items="flex-start"))
         super().__init__([widgets.HBox([controls, self.status]), pictures, self.table])
@@ -314,7 +551,9 @@ class Playground(widgets.VBox):
         settings = self.settings()
         self.status.value = f"Training {settings['prior']}…"  # first: a stale "Done:" must not outlive the click
         self._set_running(True)
-        self._thread = threading.Thread(target=self._run, args=(settings, self.epochs.value, self.lr.value), daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(settings, self.epochs.value, self.lr.value), daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -353,15 +592,22 @@ class Playground(widgets.VBox):
 
             def on_epoch(model, history) -> bool:
                 self.progress.value = history.epochs
-                self.status.value = (
-                    f"Training {name}: epoch {history.epochs}, val −ELBO {history.val_loss[-1]:.2f}"
-                )
+                self.status.value = f"Training {name}: epoch {history.epochs}, val −ELBO {history.val_loss[-1]:.2f}"
                 if history.epochs % self.redraw_every == 0:
                     self.contours.draw(model, f"{name} prior: epoch {history.epochs}")
                 return self._stop.is_set()
 
-            history = fit(model, self.data, recipe=self.recipe, max_epochs=max_epochs, lr=lr,
-                          seed=settings["seed"], progress=False, callback=on_epoch, threads=1)
+            history = fit(
+                model,
+                self.data,
+                recipe=self.recipe,
+                max_epochs=max_epochs,
+                lr=lr,
+                seed=settings["seed"],
+                progress=False,
+                callback=on_epoch,
+                threads=1,
+            )
             row = self._evaluate(model, history, settings)
             self.results.append(row)
             self.table.value = self._table_html()
@@ -371,8 +617,7 @@ class Playground(widgets.VBox):
             self.progress.bar_style = "success"
             verb = "Stopped" if history.stopped == StopReason.CALLBACK else "Done"
             self.status.value = (
-                f"{verb}: {name}, {history.epochs} epochs in {history.seconds:.1f} s, "
-                f"test −ELBO {row['neg_elbo']:.2f}"
+                f"{verb}: {name}, {history.epochs} epochs in {history.seconds:.1f} s, test −ELBO {row['neg_elbo']:.2f}"
             )
         except TrainingDiverged as error:
             self.progress.bar_style = "danger"
