@@ -71,6 +71,13 @@ from IPython.display import Image, display
 
 import vaelib
 
+
+def check(claim, holds):
+    """Print the claim with a tick, or stop: the prose says something this run's numbers do not show."""
+    assert holds, f"no longer true: {claim}"
+    print("✓", claim)
+
+
 data = vaelib.load_digits()
 data
 
@@ -249,6 +256,20 @@ ax_scatter.legend(handles, [str(d) for d in range(10)], title="digit", fontsize=
 plt.close(fig)
 fig
 
+# %%
+# The claims above, checked: this run's numbers change a little from one computer to the next, the claims must not.
+ones = data.test_labels == 1
+with torch.no_grad():
+    distance = model.encoder(data.test)[0].norm(dim=1)  # of each posterior mean from the origin
+other_digits = [float(-reconstruction[data.test_labels == d].mean()) for d in range(10) if d != 1]
+kl_excess, kl_error = float(kl[ones].mean() - kl.mean()), float(kl[ones].std() / ones.sum().sqrt())
+check("the reconstruction costs about 95 nats (93 to 97), over 90% of the test −ELBO",
+      93 < -test_parts["reconstruction"] < 97 and -test_parts["reconstruction"] > 0.9 * -test_parts["elbo"])
+check("the KL term costs a few nats (1 to 6)", 1 < test_parts["kl"] < 6)
+check("1s are the cheapest digit to reconstruct", float(-reconstruction[ones].mean()) < min(other_digits))
+check("the codes of 1s sit further from the origin than the average code", distance[ones].mean() > distance.mean())
+check("1s pay more KL than the average image (by over 2 standard errors)", kl_excess > 2 * kl_error)
+
 # %% [markdown]
 # What does a reconstruction look like? Encode each test image, decode the posterior mean, and
 # show the expected grey level of each pixel:
@@ -319,7 +340,9 @@ with torch.no_grad():
     z = q.sample((10_000,))
     log_q = q.log_prob(z)
     closed_form = float(model.elbo(x).entropy)
-print(f"Monte Carlo: {float(-log_q.mean()):.3f} ± {float(log_q.std() / 100):.3f}, closed form: {closed_form:.3f}")
+monte_carlo, standard_error = float(-log_q.mean()), float(log_q.std() / 100)
+print(f"Monte Carlo: {monte_carlo:.3f} ± {standard_error:.3f}, closed form: {closed_form:.3f}")
+check("they agree within 4 standard errors", abs(monte_carlo - closed_form) < 4 * standard_error)
 
 # %% jupyter={"source_hidden": true}
 # Solution 3: the origin decodes to a blend of the digits whose codes crowd around it.

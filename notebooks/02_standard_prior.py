@@ -43,6 +43,13 @@ import torch
 import vaelib
 from vaelib import analysis
 
+
+def check(claim, holds):
+    """Print the claim with a tick, or stop: the prose says something this run's numbers do not show."""
+    assert holds, f"no longer true: {claim}"
+    print("✓", claim)
+
+
 data = vaelib.load_digits()
 
 # %% [markdown]
@@ -130,7 +137,13 @@ fig
 # 3. **The centre is crowded.** Several digits overlap around the origin, where the prior is
 #    highest. Whatever sits there is cheap for the prior's term, and hard for the decoder to tell apart.
 #
-# The next sections turn each observation into a number or a picture.
+# The next sections turn each observation into a number or a picture. The first one is a count:
+
+# %%
+# This run's codes change a little from one computer to the next; the claim must not.
+torch.manual_seed(0)
+inside = float((model.encode(data.test).norm(dim=1) <= radii[0.99]).double().mean())
+check("nearly every code (at least 98%) lies within the 99% circle", inside >= 0.98)
 
 # %% [markdown]
 # ## 4. The KL term in closed form
@@ -169,6 +182,16 @@ print(f"posterior standard deviations: median {logvar.mul(0.5).exp().median():.3
 # with the square of the distance from the origin, so an image whose code sits at the rim pays
 # several nats more than one at the centre. That is the pressure that keeps the codes inside the
 # circles, and the reason the centre is crowded.
+
+# %%
+# The claims above, checked: this run's numbers change a little from one computer to the next, the claims must not.
+check("the posteriors are narrow: median standard deviation below 0.3", logvar.mul(0.5).exp().median() < 0.3)
+check("the narrowing fee is a couple of nats on average (1 to 4)", 1 < narrowing.mean() < 4)
+check("the rent is smaller on average than the fee", rent.mean() < narrowing.mean())
+check("the rent varies between images more than twice as much as the fee (standard deviations)",
+      rent.std() > 2 * narrowing.std())
+check("the code furthest out pays several nats (over 3) more rent than the one nearest the centre",
+      rent.max() - rent.min() > 3)
 
 # %%
 radius = mean.norm(dim=1)
@@ -286,13 +309,26 @@ fig
 # these images confidently, although no image was ever encoded there, and nothing in training
 # told it whether they are right. A sample from a hole is a guess presented as a digit.
 #
-# The samples where the data lives are blurrier. Those codes are mostly in the crowded centre,
+# The samples where the data lives are blurrier. Those codes lie nearer the crowded centre,
 # where codes of several digits overlap and the decoder hedges between them: a grey blend of the
 # digits that share the centre. That is the other cost of the standard prior, **over-regularisation**: the rent
 # $\frac12\|\mu\|^2$ packs all codes into one disc, and digits that do not win a place at the rim
 # share the centre. Both costs come from the same mismatch: the prior is round and fixed, the
 # aggregated posterior is neither.
-#
+
+# %%
+# The claims above, checked: this run's numbers change a little from one computer to the next, the claims must not.
+difference = decoder_entropy[in_data].mean() - decoder_entropy[in_holes].mean()
+error = (decoder_entropy[in_data].var() / in_data.sum() + decoder_entropy[in_holes].var() / in_holes.sum()).sqrt()
+distance = samples.norm(dim=1)
+check("the decoder's entropy is lower in the holes than where the data lives (by over 3 standard errors)",
+      difference > 3 * error)
+check("the holes lie near the rim: half of their samples are beyond the 90% circle",
+      distance[in_holes].median() > radii[0.9])
+check("the samples where the data lives are nearer the centre (median distance smaller by over 1)",
+      distance[in_data].median() < distance[in_holes].median() - 1)
+
+# %% [markdown]
 # Samples from the model as a generator mix both kinds:
 
 # %%
@@ -344,8 +380,10 @@ vaelib.plots.latent_manifold(model, data.test, n=13)
 
 # %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
 # Solution 1: a larger ratio counts more points as holes: {q < 0.01 p} ⊂ {q < 0.1 p} ⊂ {q < 0.5 p}.
-for ratio in (0.01, 0.1, 0.5):
-    print(f"ratio {ratio:4}: {vaelib.holes(model, data.test, ratio=ratio):.1%} of prior samples in holes")
+shares = {ratio: vaelib.holes(model, data.test, ratio=ratio) for ratio in (0.01, 0.1, 0.5)}
+for ratio, value in shares.items():
+    print(f"ratio {ratio:4}: {value:.1%} of prior samples in holes")
+check("the share grows with the ratio", list(shares.values()) == sorted(shares.values()))
 
 # %% jupyter={"source_hidden": true}
 # Solution 2: past the data's edge the image hardly changes: the decoder extrapolates the same picture.

@@ -46,6 +46,13 @@ from torch.distributions import Normal
 
 import vaelib
 
+
+def check(claim, holds):
+    """Print the claim with a tick, or stop: the prose says something this run's numbers do not show."""
+    assert holds, f"no longer true: {claim}"
+    print("✓", claim)
+
+
 data = vaelib.load_digits()
 
 # %% [markdown]
@@ -170,6 +177,13 @@ vaelib.plots.image_grid(vaelib.plots.on_grid(decoded, prior.grid_size), ax=right
 plt.close(fig)
 fig
 
+# %%
+# The claim above, checked: this run's pixels change a little from one computer to the next, the claim must not.
+with torch.no_grad():
+    pixels = prior.pseudo_inputs
+check("nearly pure black and white: over 90% of the pixels within 1 level of 0 or 16",
+      ((pixels < 1) | (pixels > 15)).double().mean() > 0.9)
+
 # %% [markdown]
 # The components themselves, with the pseudo-inputs drawn at their means and the grid's mesh
 # in latent space:
@@ -222,6 +236,18 @@ vaelib.plots.pseudo_inputs(gtm_vamp.prior, ax=right, title="grid on $[-10, 10]^2
 plt.close(fig)
 fig
 
+# %%
+def neighbour_change(prior):
+    """Mean absolute pixel difference between the pseudo-inputs of neighbouring grid points."""
+    with torch.no_grad():
+        images = prior.pseudo_inputs.view(prior.grid_size, prior.grid_size, -1)
+    steps = [(images[1:] - images[:-1]).abs().flatten(), (images[:, 1:] - images[:, :-1]).abs().flatten()]
+    return float(torch.cat(steps).mean())
+
+
+check("neighbouring pseudo-inputs differ less on [-1, 1]² than on [-10, 10]²",
+      neighbour_change(gtm_vamp_small.prior) < neighbour_change(gtm_vamp.prior))
+
 # %% [markdown]
 # ## 7. The priors against the codes (Fig. 4.13)
 #
@@ -246,6 +272,10 @@ vaelib.plots.prior_comparison(priors, data.test, neg_elbos=scores)
 # The three test −ELBOs differ by fractions of a nat to about a nat, which is about the spread
 # between seeds of one prior (notebook 8): in a 2-D latent space the choice between these
 # priors changes *where* the codes live more than *how well* the images are modelled.
+
+# %%
+# This run's numbers change a little from one computer to the next; the claim must not.
+check("the three test −ELBOs lie within a nat of each other", max(scores.values()) - min(scores.values()) < 1)
 
 # %% [markdown]
 # ## 8. How many parameters?

@@ -50,6 +50,13 @@ from torch.distributions import Normal
 
 import vaelib
 
+
+def check(claim, holds):
+    """Print the claim with a tick, or stop: the prose says something this run's numbers do not show."""
+    assert holds, f"no longer true: {claim}"
+    print("✓", claim)
+
+
 data = vaelib.load_digits()
 
 # %% [markdown]
@@ -201,7 +208,7 @@ with torch.no_grad():
     base_log_density, log_det_grid = f(prior, grid.points)
     base_log_density = Normal(0.0, 1.0).log_prob(base_log_density).sum(-1)
     log_density_grid = base_log_density + log_det_grid
-print(f"integral of p(z) over the grid: {grid.integrate(log_density_grid):.2f}")
+check("p(z) integrates to 1 over the grid (within 0.01)", abs(grid.integrate(log_density_grid) - 1) < 0.01)
 
 # %% [markdown]
 # The two factors on the same grid. Left: the standard normal pulled back through $f$.
@@ -228,6 +235,12 @@ for ax, (values, title, style) in zip(axes, panels):
 axes[0].set_ylabel("$z_2$")
 plt.close(fig)
 fig
+
+# %%
+# The claim above, checked: this run's flow changes a little from one computer to the next, the claim must not.
+with torch.no_grad():
+    code_log_dets = f(prior, codes)[1]
+check("f squeezes space (log|det J_f| < 0) at over 95% of the codes", (code_log_dets < 0).double().mean() > 0.95)
 
 # %% [markdown]
 # ## 5. The bug of the book's code: the log-determinant, L times
@@ -260,12 +273,21 @@ def book_log_density(prior, z):
 with torch.no_grad():
     book_integral = grid.integrate(book_log_density(prior, grid.points))
     torch.manual_seed(0)
-    mean_log_det = float(f(prior, prior.sample(20_000))[1].mean())
+    sample_log_dets = f(prior, prior.sample(20_000))[1]
+    mean_log_det = float(sample_log_dets.mean())
 
 # %% tags=["nbval-ignore-output"]
 print(f"integral of the book's density over the grid:   {book_integral:.3f}")
 print(f"E_p[log|det J_f|] = {mean_log_det:+.2f} nats, so exp((L - 1) E_p[log|det J_f|]) = {math.exp(mean_log_det):.3f}")
 print(f"our flow's prior is {'narrower' if mean_log_det > 0 else 'wider'} than N(0, I)")
+
+# %%
+# This run's numbers change a little from one computer to the next; the claims must not.
+jensen_slack = 3 * float(sample_log_dets.std()) / math.sqrt(len(sample_log_dets))  # 3 standard errors of the average
+check("our flow's prior is wider than N(0, I), and the book's density integrates to less than 1",
+      mean_log_det < 0 and book_integral < 1)
+check("the integral is at least exp((L - 1) E_p[log|det J_f|]), as Jensen says (within 3 standard errors)",
+      book_integral >= math.exp(mean_log_det - jensen_slack))
 
 # %% [markdown]
 # Either way it is not a density, and the loss computed with it is off by
@@ -301,13 +323,18 @@ def test_losses(model):
 
 
 losses = test_losses(flow)
-with torch.no_grad():
-    code_log_det = float(f(prior, codes)[1].mean())
+code_log_det = float(code_log_dets.mean())
 
 # %% tags=["nbval-ignore-output"]
 print(f"test −ELBO, correct density: {losses['correct']:.2f} nats")
 print(f"test −ELBO, book's density:  {losses['book']:.2f} nats")
 print(f"difference: {losses['correct'] - losses['book']:+.2f} nats; E_q[log|det J_f|] at the codes: {code_log_det:+.2f}")
+
+# %%
+# The two are Monte Carlo averages of the same expectation, over different codes: they agree up to sampling error.
+standard_error = float(code_log_dets.std()) / math.sqrt(len(code_log_dets))
+check("the loss is off by E_q[log|det J_f|] (within 3 standard errors)",
+      abs(losses["correct"] - losses["book"] - code_log_det) < 3 * standard_error)
 
 # %% [markdown]
 # ## 6. Training with the bug
@@ -348,6 +375,16 @@ print(f"its book density integrates to {integrals['book']:.1f}; its correct dens
 # are pinned at the bound, where the tanh has no gradient left, and only the shifts still
 # shape the density). Its prior is still a valid density, drawn correctly below; note the
 # axes: the whole cloud of codes has been squeezed.
+
+# %%
+# The claims above, checked: this run's numbers change a little from one computer to the next, the claims must not.
+check("trained with the bug, log|det J_f| at the codes is within 0.05 of its bound 3", book_code_log_det > 2.95)
+check("the reported loss is too good by 3 nats (within 0.05)", abs(book_losses["correct"] - book_losses["book"] - 3) < 0.05)
+check("the book's density integrates to about e³ ≈ 20 (18 to 22), the correct one to 1 (within 0.01)",
+      18 < integrals["book"] < 22 and abs(integrals["correct"] - 1) < 0.01)
+check("evaluated correctly, the bug-trained model is worse by over a nat", book_losses["correct"] > losses["correct"] + 1)
+check("its codes are squeezed: their spread is less than half of the correctly trained flow's",
+      book_codes.std(0).mean() < codes.std(0).mean() / 2)
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 4.2), layout="constrained")
@@ -433,7 +470,9 @@ vaelib.fit(single, data, seed=0, progress=False)
 single_losses = test_losses(single)
 
 # %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
-print(f"one coupling: the bug's bonus is {single_losses['correct'] - single_losses['book']:.2f} nats (at most 1)")
+single_bonus = single_losses["correct"] - single_losses["book"]
+print(f"one coupling: the bug's bonus is {single_bonus:.2f} nats (at most 1)")
+check("the bonus is at most 1 nat (up to rounding)", single_bonus <= 1 + 1e-4)
 
 # %% jupyter={"source_hidden": true}
 # Solution 2: both sides as midpoint-rule sums over the grid of section 4.
@@ -445,6 +484,7 @@ mean_log_det_grid = float((mass * log_det_grid.double()).sum())
 # %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
 print(f"E_p[log|det J_f|] = {mean_log_det_grid:+.3f};  H(N(0, I)) - H(p) = {entropy_normal:.3f} - {entropy_p:.3f} "
       f"= {entropy_normal - entropy_p:+.3f}")
+check("the two sides agree within 0.01 nat (the grid's error)", abs(mean_log_det_grid - (entropy_normal - entropy_p)) < 0.01)
 
 # %% jupyter={"source_hidden": true}
 # Solution 3: 2 scaled coordinates per coupling, |s| <= 1 each: log|det J_f| <= 3 * 2 = 6,
@@ -454,5 +494,6 @@ vaelib.fit(wide, data, seed=0, progress=False)
 wide_losses = test_losses(wide)
 
 # %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
-print(f"L = 4: reported {wide_losses['book']:.2f}, correct {wide_losses['correct']:.2f}: "
-      f"a bonus of {wide_losses['correct'] - wide_losses['book']:.2f} nats (at most 18)")
+wide_bonus = wide_losses["correct"] - wide_losses["book"]
+print(f"L = 4: reported {wide_losses['book']:.2f}, correct {wide_losses['correct']:.2f}: a bonus of {wide_bonus:.2f} nats (at most 18)")
+check("the bonus is at most 18 nats (up to rounding)", wide_bonus <= 18 + 1e-3)
