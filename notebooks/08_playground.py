@@ -78,23 +78,17 @@ playground
 #
 # The panel is an object: set its controls and call `train`. This is also how we check,
 # without a browser, that a run redraws the plot and adds a row. The rows are in
-# `playground.results`; `runs()` reads the values we use below from them, in one place.
+# `playground.results`, a table whose rows use plain keys (`neg_elbo`, `marginal_kl`,
+# `holes`, `prior`, `setting`, `seed`, `epochs`).
 
 # %%
-def runs():
-    """Every finished run, as a dict of the values used below (the only code that reads the results' columns)."""
-    return [dict(prior=row["prior"], setting=row["setting"], seed=row["seed"], epochs=row["epochs"],
-                 neg_elbo=row["test −ELBO"], marginal_kl=row["KL(q(z)‖p(z))"], holes=row["holes"])
-            for row in playground.results]
-
-
-frames, rows = playground.contours.frames, len(runs())
+frames, rows = playground.contours.frames, len(playground.results)
 playground.prior.value = "mog"
 playground.size.value = 4
 playground.train(wait=True)
 print("status says the run finished:", playground.status.value.startswith("Done: mog"))
 print("plot redrawn during the run:", playground.contours.frames - frames >= 3)
-print("rows added to the table:", len(runs()) - rows)
+print("rows added to the table:", len(playground.results) - rows)
 
 # %% [markdown]
 # The panel's two pictures after that run, as plain images (these also show where widgets
@@ -106,7 +100,7 @@ from IPython.display import Image, display
 display(Image(playground.contours.image.value), Image(playground.samples.value))
 
 # %% tags=["nbval-ignore-output"]
-run = runs()[-1]
+run = playground.results[-1]
 print(f"{run['prior']} ({run['setting']}): {run['epochs']} epochs, test −ELBO {run['neg_elbo']:.2f}, "
       f"KL(q(z) ‖ p(z)) {run['marginal_kl']:.3f}, holes {run['holes']:.1%}")
 
@@ -135,13 +129,13 @@ playground.prior.value = "mog"
 for components in (1, 16):
     playground.size.value = components
     playground.train(wait=True)
-    run = runs()[-1]
+    run = playground.results[-1]
     print(f"mog with {components:2d} components: holes {run['holes']:.1%}, test −ELBO {run['neg_elbo']:.2f}")
 
 # %% jupyter={"source_hidden": true}
 # Solution 2
 fig, ax = plt.subplots(figsize=(4.5, 3.5), layout="constrained")
-for run in runs():
+for run in playground.results:
     ax.scatter(run["holes"], run["neg_elbo"], s=20)
     ax.annotate(f"{run['prior']} {run['setting']}".strip(), (run["holes"], run["neg_elbo"]), fontsize=7,
                 xytext=(3, 3), textcoords="offset points")
@@ -156,15 +150,15 @@ playground.prior.value = "vampprior"
 for seed in (1, 2):
     playground.seed.value = seed
     playground.train(wait=True)
-    print(f"vampprior, seed {seed}: test −ELBO {runs()[-1]['neg_elbo']:.2f}")
+    print(f"vampprior, seed {seed}: test −ELBO {playground.results[-1]['neg_elbo']:.2f}")
 playground.seed.value = 0
 playground.prior.value = "standard"
 
 # %%
 # The takeaway's claim, checked with the runs of the exercises: this run's numbers change a little from one
 # computer to the next, the claim must not.
-between_seeds = [run["neg_elbo"] for run in runs() if run["prior"] == "vampprior"]  # seeds 1 and 2
-between_priors = [run["neg_elbo"] for run in runs() if run["seed"] == 0]  # mog with 4, 1 and 16 components
+between_seeds = [run["neg_elbo"] for run in playground.results if run["prior"] == "vampprior"]  # seeds 1 and 2
+between_priors = [run["neg_elbo"] for run in playground.results if run["seed"] == 0]  # mog with 4, 1 and 16 components
 seed_spread = max(between_seeds) - min(between_seeds)
 prior_spread = max(between_priors) - min(between_priors)
 check("the spread of test −ELBO between the seed-0 runs and between the two seeds is about as large "
