@@ -44,6 +44,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
+from _tables import markdown  # noqa: E402  (benchmarks/_tables.py, beside this script)
 
 import vaelib  # noqa: E402
 from vaelib.threads import CPUMeter  # noqa: E402
@@ -139,12 +140,6 @@ def threads_text(runs: list[dict]) -> str:
     """The thread counts of several runs: "2" when all used 2, else e.g. "2>1, 1"."""
     texts = sorted({">".join(map(str, r["threads"])) for r in runs})
     return ", ".join(texts)
-
-
-def markdown(header, rows) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def main(argv=None):

@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import PIL.Image  # noqa: E402
 import torch  # noqa: E402
+from _tables import markdown  # noqa: E402  (benchmarks/_tables.py, beside this script)
 from matplotlib.figure import Figure  # noqa: E402
 
 import vaelib  # noqa: E402
@@ -167,12 +168,6 @@ def axes_box(view) -> str:
     box = view.ax.get_position()
     width, height = view.figure.get_size_inches() * 96
     return f"{box.x0 * width:.1f}, {box.y0 * height:.1f}, {box.width * width:.1f}, {box.height * height:.1f}"
-
-
-def markdown(header, rows) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def main(argv=None):

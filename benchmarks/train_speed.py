@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
+from _tables import markdown  # noqa: E402  (benchmarks/_tables.py, beside this script)
 
 import vaelib  # noqa: E402
 from vaelib.train import RECIPES  # noqa: E402
@@ -90,12 +91,6 @@ def run_one(prior, recipe, seed, data, iwae, models=None):
     if models is not None:
         models[prior, recipe, seed] = model
     return row
-
-
-def markdown(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def main(argv=None):

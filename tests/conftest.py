@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from contextlib import contextmanager
 
@@ -76,3 +77,27 @@ def tiny(digits):
             vaelib.fit(model, digits, recipe="book", seed=0, max_epochs=TINY_EPOCHS, progress=False)
             runs[name] = model
     return runs
+
+
+@pytest.fixture
+def killed_mid_save(monkeypatch):
+    """A context manager: inside it, torch.save writes half of its file and then the run is
+    killed (KeyboardInterrupt), as a Ctrl-C or a crash in the middle of a save would leave it.
+    The block must be killed that way (it fails otherwise); afterwards torch.save is whole again."""
+
+    @contextmanager
+    def killed():
+        real_save = torch.save
+
+        def half_then_killed(payload, file, *args, **kwargs):
+            buffer = io.BytesIO()
+            real_save(payload, buffer)
+            file.write(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+            raise KeyboardInterrupt
+
+        with monkeypatch.context() as patch:
+            patch.setattr(torch, "save", half_then_killed)
+            with pytest.raises(KeyboardInterrupt):
+                yield
+
+    return killed

@@ -66,22 +66,12 @@ def test_saved_files_get_the_usual_permissions(small, tmp_path):
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
 
 
-def test_an_interrupted_save_leaves_the_previous_file_whole(small, tmp_path, monkeypatch):
+def test_an_interrupted_save_leaves_the_previous_file_whole(small, tmp_path, killed_mid_save):
     path = vaelib.save(small, tmp_path / "m.pt", extra={"settings": {"seed": 0}})
     before = path.read_bytes()
-    real_save = torch.save
-
-    def killed_half_way(payload, file, *args, **kwargs):
-        buffer = io.BytesIO()
-        real_save(payload, buffer)
-        file.write(buffer.getvalue()[: len(buffer.getvalue()) // 2])
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(torch, "save", killed_half_way)
     other = vaelib.make_vae("mog", hidden_dim=8, seed=1, device="cpu")
-    with pytest.raises(KeyboardInterrupt):
+    with killed_mid_save():
         vaelib.save(other, path, extra={"settings": {"seed": 1}})
-    monkeypatch.undo()
     assert path.read_bytes() == before
     assert load_extra(path) == {"settings": {"seed": 0}}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pt"]  # the half-written temporary file is gone

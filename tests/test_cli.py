@@ -3,7 +3,6 @@ an interrupted run), checks every option before training, and fails clearly."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -117,7 +116,7 @@ def test_a_cached_model_is_reused_only_with_the_same_settings(tmp_path, digits, 
     assert not checkpoint.with_suffix(".json").exists()
 
 
-def test_a_run_killed_while_caching_never_serves_the_wrong_model(tmp_path, digits, capsys, monkeypatch):
+def test_a_run_killed_while_caching_never_serves_the_wrong_model(tmp_path, digits, capsys, killed_mid_save):
     """The reported bug: a seed-1 checkpoint left under the name (and the seed-0 settings beside it)
     made a request for seed 0 load the seed-1 model."""
     seed1 = cli.train_or_load("mog", digits, tmp_path, **{**SETTINGS, "seed": 1})
@@ -126,18 +125,8 @@ def test_a_run_killed_while_caching_never_serves_the_wrong_model(tmp_path, digit
     old_settings = cli.training_settings("mog", seed=0, recipe=SETTINGS["recipe"], hidden_dim=8)
     checkpoint.with_suffix(".json").write_text(json.dumps(old_settings))
     # Now a run for seed 0 is killed half-way through writing its checkpoint.
-    real_save = torch.save
-
-    def killed_half_way(payload, file, *args, **kwargs):
-        buffer = io.BytesIO()
-        real_save(payload, buffer)
-        file.write(buffer.getvalue()[: len(buffer.getvalue()) // 2])
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(torch, "save", killed_half_way)
-    with pytest.raises(KeyboardInterrupt):
+    with killed_mid_save():
         cli.train_or_load("mog", digits, tmp_path, **SETTINGS)
-    monkeypatch.undo()
     assert load_extra(checkpoint)["settings"]["seed"] == 1  # the seed-1 file is whole and says so
     # A stray half-written temporary file, as a kill -9 (no cleanup) leaves it.
     (checkpoint.parent / ".mog.pt.x1y2z3.tmp").write_bytes(b"PK\x03\x04 half a checkpoint")
