@@ -86,3 +86,25 @@ def check_images(x, input_dim: int, num_values: int, name: str = "x") -> Tensor:
         value = x[index].item()
         raise ValueError(f"{name} must hold integer pixel values in 0..{top}; found {value!r} at index {index}")
     return x
+
+
+def default_device() -> torch.device:
+    """CUDA when available, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def resolve_device(device) -> torch.device:
+    """``device`` as a torch.device (None: :func:`default_device`), or a clear error if unusable here."""
+    if device is None:
+        return default_device()
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"unknown device {device!r}; use 'cpu', 'cuda', 'cuda:0', ... or None") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but PyTorch sees no CUDA GPU on this machine; use 'cpu' (or None)")
+    if resolved.type == "cuda" and resolved.index is not None and resolved.index >= torch.cuda.device_count():
+        raise ValueError(f"device={device!r} but this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r} but the MPS backend is not available on this machine; use 'cpu'")
+    return resolved

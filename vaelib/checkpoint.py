@@ -255,7 +255,8 @@ def load(path, device=None):
     file and the cause; a ``path`` that is not a path at all raises TypeError. The caller's
     random stream is left as it was.
     """
-    from .model import VAE, resolve_device
+    from ._checks import resolve_device
+    from .model import VAE
     from .train import History
 
     path = _as_path(path, "path")

@@ -228,7 +228,7 @@ def check_options(args):
     """
     import torch
 
-    from .model import resolve_device
+    from ._checks import resolve_device
     from .train import get_recipe
 
     try:

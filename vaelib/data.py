@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ._checks import check_int
+from ._checks import check_int, resolve_device
 
 #: The book's split: first 1000 images train, next 350 validation, the rest test.
 TRAIN_SIZE = 1000
@@ -78,7 +78,7 @@ def load_digits(binarize: bool = False, device=None) -> Digits:
         num_values = 2
     a, b = TRAIN_SIZE, TRAIN_SIZE + VAL_SIZE
     digits = Digits(x[:a], x[a:b], x[b:], y[:a], y[a:b], y[b:], num_values)
-    return digits.to(device) if device is not None else digits
+    return digits.to(resolve_device(device)) if device is not None else digits
 
 
 def minibatches(x: Tensor, batch_size: int, shuffle: bool = True, generator=None) -> Iterator[Tensor]:

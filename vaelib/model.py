@@ -13,18 +13,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.distributions import Bernoulli, Categorical, Distribution, Independent, Normal
 
-from ._checks import check_choice, check_images, check_int, check_latent, check_seed
+from ._checks import check_choice, check_images, check_int, check_latent, check_seed, resolve_device
 from .data import NUM_PIXEL_VALUES
 from .nets import Configurable, mlp
 from .priors import PRIORS, Prior, make_prior, prior_name
 from .seeding import fixed_seed
 
 LIKELIHOODS = ("categorical", "bernoulli")
-
-
-def default_device() -> torch.device:
-    """CUDA when available, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 class Encoder(Configurable, nn.Module):
@@ -241,23 +236,6 @@ class VAE(nn.Module):
     def reconstruct(self, x: Tensor) -> Tensor:
         """Encode, then decode the posterior mean to the most likely image. x: (B, D) -> (B, D)"""
         return self.decode_mode(self.encode(x, sample=False))
-
-
-def resolve_device(device) -> torch.device:
-    """``device`` as a torch.device (None: :func:`default_device`), or a clear error if unusable here."""
-    if device is None:
-        return default_device()
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        raise ValueError(f"unknown device {device!r}; use 'cpu', 'cuda', 'cuda:0', ... or None") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} but PyTorch sees no CUDA GPU on this machine; use 'cpu' (or None)")
-    if resolved.type == "cuda" and resolved.index is not None and resolved.index >= torch.cuda.device_count():
-        raise ValueError(f"device={device!r} but this machine has {torch.cuda.device_count()} CUDA device(s)")
-    if resolved.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"device={device!r} but the MPS backend is not available on this machine; use 'cpu'")
-    return resolved
 
 
 def _training_images(num_components: int, binarize: bool) -> Tensor:

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 
 import torch
 
+from ._checks import check_seed
+
 
 @contextmanager
 def fixed_seed(seed: int | None, device=None):
@@ -19,6 +21,7 @@ def fixed_seed(seed: int | None, device=None):
     if seed is None:
         yield
         return
+    check_seed(seed)
     devices = [device] if device is not None and torch.device(device).type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)

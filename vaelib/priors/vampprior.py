@@ -27,8 +27,8 @@ class VampPrior(PseudoInputs, MixturePrior):
     """Mixture of variational posteriors q(z|u_k) at learnable pseudo-inputs u_k.
 
     init: "random" (uniform pixel intensities) or a tensor of K images (K, D) with pixel
-    values in 0..num_values-1, e.g. training images (``make_vae(..., init="data")`` picks
-    K random Digits training images).
+    values in 0..num_values-1 (K is then the number of components), e.g. training images
+    (``make_vae(..., init="data")`` picks K random Digits training images).
     """
 
     size_option = SizeOption("num_components", "components", 1, 64)
@@ -44,9 +44,17 @@ class VampPrior(PseudoInputs, MixturePrior):
     ):
         super().__init__(latent_dim)
         share_encoder(self, encoder)
+        if not isinstance(learn_weights, bool):
+            raise TypeError(f"learn_weights must be True or False, got {learn_weights!r}")
         top = encoder.num_values - 1
         if isinstance(init, Tensor):
             images = check_images(init, encoder.input_dim, encoder.num_values, name="init")
+            default = self.options()["num_components"]
+            if num_components not in (default, images.shape[0]):
+                raise ValueError(
+                    f"init holds {images.shape[0]} images (one per component) but num_components={num_components}; "
+                    f"leave num_components out or make it {images.shape[0]}"
+                )
             num_components = images.shape[0]
         else:
             check_choice("init", init, ("random",))
