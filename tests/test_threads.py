@@ -153,3 +153,44 @@ def test_the_cpu_meter_sees_another_process_keep_a_core_busy():
         spinner.kill()
         spinner.wait()
     assert busy is not None and 0.75 <= busy <= (os.cpu_count() or 1) + 0.1
+
+
+class RecordingMeter(ScriptedMeter):
+    """A scripted meter whose window length the test sets, and which counts its restarts."""
+
+    def __init__(self, loads, window):
+        super().__init__(loads)
+        self.window, self.restarts = window, 0
+
+    def restart(self):
+        self.restarts += 1
+        self.window = 0.0
+
+
+def test_a_short_call_never_waits_to_measure_the_load(policy, monkeypatch):
+    import time
+
+    monkeypatch.setattr(threads, "available_cores", lambda: 2)
+    threads.set_num_threads("auto")
+    threads._last_choice = (time.perf_counter() - 10, 2)  # a choice made long ago
+    meter = RecordingMeter([1.0], window=30.0)  # the last look at the load: 30 s ago
+    monkeypatch.setattr(threads, "_meter", meter)
+    monkeypatch.setattr(threads.time, "sleep", lambda seconds: pytest.fail("a short call waited"))
+    assert threads.choose_threads() == 2  # too old to trust: a new window, the last choice meanwhile
+    assert meter.restarts == 1
+    meter.window = 0.5  # half a second later the new window says one core is busy elsewhere
+    threads._last_choice = (time.perf_counter() - 10, 2)
+    assert threads.choose_threads() == 1
+
+
+def test_a_training_run_waits_for_a_fresh_look_at_the_load(policy, monkeypatch):
+    import time
+
+    monkeypatch.setattr(threads, "available_cores", lambda: 2)
+    threads.set_num_threads("auto")
+    threads._last_choice = (time.perf_counter() - 10, 2)
+    meter = RecordingMeter([1.0], window=30.0)
+    monkeypatch.setattr(threads, "_meter", meter)
+    waited = []
+    monkeypatch.setattr(threads.time, "sleep", waited.append)
+    assert threads.choose_threads(wait=True) == 1 and waited == [threads._SAMPLE_SECONDS]

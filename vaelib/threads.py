@@ -135,13 +135,15 @@ _UNSET = object()
 _last_choice: tuple[float, int] | None = None  # (time, threads) of the last measured choice
 
 
-def choose_threads(policy=_UNSET, meter: CPUMeter | None = None) -> int | None:
+def choose_threads(policy=_UNSET, meter: CPUMeter | None = None, wait: bool = False) -> int | None:
     """The thread count for work starting now under ``policy`` (default: the current one).
 
     None: leave torch's setting alone. "auto" looks at the load of the last moments: a choice
-    made less than a second ago is reused; otherwise the load since the last look (if that was
-    under 2 s ago) or over a fresh 50 ms sample decides. meter: measure over that meter's
-    window instead (training does).
+    made less than a second ago is reused; otherwise the load since the last look decides, if
+    that look was 50 ms to 2 s ago. A look too old starts a new window, and a window too short
+    to count reuses the last choice, so a short call never waits; with wait=True (a training
+    run about to start) or before any choice was made, it waits for a 50 ms window instead.
+    meter: measure over that meter's window instead (training does).
     """
     global _last_choice
     policy = _setting if policy is _UNSET else _parse(policy)
@@ -155,6 +157,8 @@ def choose_threads(policy=_UNSET, meter: CPUMeter | None = None) -> int | None:
         if meter.window > _STALE_SECONDS:
             meter.restart()
         if meter.window < _SAMPLE_SECONDS:
+            if _last_choice is not None and not wait:
+                return _last_choice[1]
             time.sleep(_SAMPLE_SECONDS - meter.window)
     busy = meter.busy_elsewhere()
     cores = available_cores()
@@ -209,7 +213,7 @@ class TrainingThreads:
         self._epochs = 0
 
     def __enter__(self) -> "TrainingThreads":
-        self._set(choose_threads(self.policy))
+        self._set(choose_threads(self.policy, wait=True))
         if self._meter is not None:
             self._meter.restart()
         return self
