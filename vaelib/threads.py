@@ -4,14 +4,15 @@ The chapter's networks are small. A second intra-op thread speeds training up by
 third on an idle two-core machine, but when another program keeps a core busy, PyTorch's
 threads wait for each other at every operation and training becomes several times slower
 (benchmarks/load_speed.py measures both). So by default ("auto") vaelib uses as many threads
-as there are cores that nothing else is using, at most ``MAX_AUTO_THREADS`` (more buys
-nothing for networks this size), and at least one. The choice is made when a call starts
-and, during training, again after an epoch that ran much slower than the fastest one.
+as there are cores that nothing else is using, at most ``MAX_AUTO_THREADS`` (2: the most we
+measured, on a two-core machine; networks this small have little work to share out), and
+at least one. The choice is made when a call starts and, during training, again after an
+epoch that ran much slower than the fastest one (and every few epochs).
 
 vaelib sets the thread count only for the duration of its own calls and restores the
 caller's setting afterwards. Override it with ``vaelib.set_num_threads(n)`` or the
 environment variable ``VAELIB_NUM_THREADS`` (a number, or "auto"); ``set_num_threads(None)``
-leaves torch's own setting alone. On the machines we measured, the thread count does not
+leaves torch's own setting alone. On the machine we measured, the thread count does not
 change the numbers a training run produces, but PyTorch does not promise that: fix it when
 you need bit-identical reruns on a machine whose load varies.
 """
@@ -25,7 +26,7 @@ from contextlib import contextmanager
 
 import torch
 
-#: The most threads "auto" picks: the networks of the chapter gain nothing from more.
+#: The most threads "auto" picks (measured on two cores; the chapter's networks are small).
 MAX_AUTO_THREADS = 2
 #: The environment variable that sets the policy at import: a positive integer or "auto".
 ENV_VAR = "VAELIB_NUM_THREADS"
