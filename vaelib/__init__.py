@@ -67,7 +67,7 @@ __all__ = [
 
 def __getattr__(name: str):
     if name in _WIDGETS:
-        # Importing the submodule also binds vaelib.widgets, so this runs once per name.
+        # The first use imports vaelib.widgets (and ipywidgets); later ones find it imported.
         from .widgets import Playground, live_fit
 
         return {"Playground": Playground, "live_fit": live_fit}.get(name) or globals()["widgets"]
