@@ -25,11 +25,12 @@ PACKAGE = Path(vaelib.__file__).parent
 #: (never from its own layer), so data flows one way. The README's "Architecture" section
 #: says the same in words. A new module must be placed here.
 LAYERS = (
-    {"_checks", "_files", "_version"},  # foundations: argument checks, whole-file writes, the version
+    {"_checks", "_files", "_version", "claims"},  # foundations: argument checks, files, version, claim checks
     {"seeding", "threads", "nets"},  # policies (random numbers, CPU threads) and the network builder
     {"data", "priors"},  # the data set, and the priors (which know nothing of the data)
     {"model"},  # encoder, decoder, VAE: plugs any prior in
     {"train", "evaluate"},  # fit; -ELBO and IWAE
+    {"batched"},  # several seeds of one prior
     {"checkpoint"},  # save and load (rebuilds a VAE, restores its History)
     {"latent"},  # latent-plane geometry: grids and extents
     {"analysis"},  # aggregated posterior, ELBO surgery, holes, the comparison table

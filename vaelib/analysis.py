@@ -23,7 +23,8 @@ from torch import Tensor
 from torch.distributions import MixtureSameFamily
 
 from ._checks import check_int, check_positive_float
-from .evaluate import elbo_parts, negative_log_likelihood
+from .claims import SeedStats
+from .evaluate import ELBO_SAMPLES, elbo_parts, negative_log_likelihood
 
 # The latent plane's geometry lives in vaelib.latent; its names stay importable from here.
 from .latent import LatentGrid, latent_extent, latent_grid, require_2d, square_extent, union_extent  # noqa: F401
@@ -356,11 +357,14 @@ def comparison_row(
     *,
     name: str | None = None,
     iwae_samples: int = 1000,
-    elbo_samples: int = 10,
+    elbo_samples: int = ELBO_SAMPLES,
     resolution: int = 300,
     ratio: float = HOLE_RATIO,
 ) -> dict:
-    """Every number of the comparison table for one trained model on the test images ``x``."""
+    """Every number of the comparison table for one trained model on the test images ``x``.
+
+    iwae_samples: K of the IWAE estimate (random numbers fixed: seed 0); 0 or None skips it.
+    """
     parts = elbo_parts(model, x, num_samples=elbo_samples)
     method = "quadrature" if model.latent_dim == 2 else "monte-carlo"
     surgery = elbo_surgery(model, x, method, resolution=resolution)
@@ -368,7 +372,9 @@ def comparison_row(
     return dict(
         prior=name or model.prior_name,
         neg_elbo=-parts["elbo"],
-        nll_iwae=negative_log_likelihood(model, x, num_samples=iwae_samples),
+        nll_iwae=math.nan
+        if not iwae_samples
+        else with_fixed_seed(0, model.device, lambda: negative_log_likelihood(model, x, num_samples=iwae_samples)),
         neg_reconstruction=-parts["reconstruction"],
         mutual_information=surgery.mutual_information,
         marginal_kl=surgery.marginal_kl,
@@ -392,5 +398,48 @@ def compare_priors(models, x: Tensor, *, iwae_samples: int = 1000, **options) ->
         f"Nats per test image. −ELBO ≈ −E log p(x|z) + I(x; z) + KL(q(z) ‖ p(z)) (ELBO surgery). "
         f"−log p(x): importance-sampled (IWAE, K={iwae_samples}). "
         f"holes: share of prior samples where q(z) < {ratio:g} p(z)."
+    )
+    return ComparisonTable(rows, notes)
+
+
+# ---------------------------------------------------------------------------------------
+# Several seeds per prior: mean ± spread
+# ---------------------------------------------------------------------------------------
+#: Columns that are a property of the architecture, the same for every seed.
+_SAME_FOR_EVERY_SEED = ("prior", "prior_parameters")
+
+
+def seed_row(models, x: Tensor, *, name: str | None = None, iwae_samples: int = 1000, **options) -> dict:
+    """The comparison row of several trained seeds of one prior: every number as a SeedStats
+    (mean ± seed-to-seed spread), plus ``seeds``, the number of models. models: a list of VAEs."""
+    models = list(models)
+    if len(models) < 2:
+        raise ValueError(f"a spread needs at least 2 seeds of a prior, got {len(models)} model(s)")
+    rows = [comparison_row(model, x, name=name, iwae_samples=iwae_samples, **options) for model in models]
+    summary = {"prior": rows[0]["prior"], "seeds": len(rows)}
+    for key, value in rows[0].items():
+        if key in _SAME_FOR_EVERY_SEED:
+            summary.setdefault(key, value)
+        elif isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)):
+            summary[key] = SeedStats(row[key] for row in rows)
+    return summary
+
+
+def compare_seeds(runs, x: Tensor, *, iwae_samples: int = 1000, **options) -> ComparisonTable:
+    """The comparison table of several seeds per prior: mean ± spread (sample std over seeds).
+
+    runs: dict name -> list of trained VAEs (e.g. from vaelib.train_seeds), or a list of such
+    lists (named by their prior). Cells are SeedStats: ``table["mog"]["neg_elbo"].mean``.
+    """
+    if not isinstance(runs, dict):
+        runs = {models[0].prior_name: models for models in runs}
+    rows = [seed_row(models, x, name=name, iwae_samples=iwae_samples, **options) for name, models in runs.items()]
+    ratio = options.get("ratio", HOLE_RATIO)
+    seeds = sorted({row["seeds"] for row in rows})
+    notes = (
+        f"Mean ± spread (sample standard deviation) over {'/'.join(map(str, seeds))} training seeds; "
+        f"nats per test image. −ELBO: {ELBO_SAMPLES} posterior samples per image, fixed random numbers. "
+        + (f"−log p(x): importance-sampled (IWAE, K={iwae_samples}). " if iwae_samples else "")
+        + f"holes: share of prior samples where q(z) < {ratio:g} p(z)."
     )
     return ComparisonTable(rows, notes)

@@ -65,6 +65,21 @@ RECIPES: dict[str, Recipe] = {
 #: The recipe fit() uses when none is named.
 DEFAULT_RECIPE = "fast"
 
+# How many models fit() (and fit_seeds, one per seed) has trained in this process: the
+# notebook build reads it to write "N trainings" into each notebook's header.
+_trainings = 0
+
+
+def trainings_run() -> int:
+    """How many models this process has trained so far (fit and fit_seeds count one per model)."""
+    return _trainings
+
+
+def count_trainings(n: int = 1) -> None:
+    """Add ``n`` to :func:`trainings_run` (fit does it; a batched trainer counts its models)."""
+    global _trainings
+    _trainings += n
+
 
 def get_recipe(recipe: str | Recipe | None = None, **overrides) -> Recipe:
     """A recipe by name (or as given; None: DEFAULT_RECIPE) with some of its fields replaced."""
@@ -237,6 +252,7 @@ def fit(
     if seed is not None:
         check_seed(seed)
     policy = TrainingThreads() if threads is None else TrainingThreads(threads)
+    count_trainings()
     with fixed_seed(seed, model.device), policy:
         return _fit(model, train, val, recipe, callback, progress, policy)
 

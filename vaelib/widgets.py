@@ -633,7 +633,7 @@ class Playground(widgets.VBox):
         start = time.perf_counter()
         with fixed_seed(0, model.device):
             surgery = analysis.elbo_surgery(model, self.data.test, resolution=120)
-            neg_elbo = negative_elbo(model, self.data.test, num_samples=5)
+            neg_elbo = negative_elbo(model, self.data.test)
         option = PRIORS[settings["prior"]].size_option
         return {
             "run": len(self.results) + 1,
