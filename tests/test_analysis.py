@@ -337,6 +337,11 @@ def test_comparison_table_has_one_row_per_prior_with_finite_values(table, tiny):
     assert table["standard"]["prior_parameters"] == 0 and table["mog"]["prior_parameters"] == 16 * 5
 
 
+def test_the_tables_holes_are_the_number_analysis_holes_returns(table, tiny, digits):
+    for name, model in tiny.items():
+        assert table[name]["holes"] == analysis.holes(model, digits.test), name
+
+
 def test_comparison_table_columns_add_up_to_the_elbo(table):
     for row in table:
         # -ELBO = -E log p(x|z) + I + KL(q(z)||p(z)); -ELBO and the reconstruction share their
