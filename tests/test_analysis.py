@@ -204,12 +204,128 @@ def test_holes_estimate_matches_the_prior_mass_in_thin_regions_by_quadrature(sha
     assert estimate == pytest.approx(by_quadrature, abs=4 * math.sqrt(0.25 / 10_000) + 0.01)
 
 
+def test_the_title_of_posterior_vs_prior_shows_the_number_analysis_holes_returns(tiny, digits):
+    import matplotlib.pyplot as plt
+
+    model, x = tiny["mog"], digits.test
+    share = analysis.holes(model, x)
+    figure = vaelib.plots.posterior_vs_prior(model, x, resolution=40)
+    titles = [ax.get_title() for ax in figure.axes]
+    assert f"{share:.1%} of its mass in holes" in " ".join(titles), titles
+    assert vaelib.plots.posterior_vs_prior_data(model, x, resolution=40).share == share
+    plt.close(figure)
+
+
+# ---------------------------------------------------------------------------------------
+# The exact log-likelihood and the bounds below it
+# ---------------------------------------------------------------------------------------
+def constant_decoder(model):
+    """A copy of ``model`` whose decoder ignores z: p(x|z) = p(x), so log p(x) is known exactly."""
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        model.decoder.net[-1].weight.zero_()
+    return model
+
+
+@pytest.mark.parametrize("name", ["standard", "mog", "flow"])
+def test_quadrature_integrates_a_decoder_that_ignores_z_to_the_closed_form(tiny, digits, name):
+    """With p(x|z) = c(x), log p(x) = log c(x) + log ∫ p(z) dz = log c(x): the prior, not q, sets the
+    region, so the scouting box must widen from q's few standard deviations to the prior's mass."""
+    model, x = constant_decoder(tiny[name]), digits.test[:20]
+    with torch.no_grad():
+        exact = model.decoder.log_prob(x, torch.zeros(len(x), 2))
+    assert torch.allclose(analysis.exact_log_likelihood(model, x), exact.double(), atol=1e-3)
+
+
+def test_quadrature_agrees_with_one_fine_grid_over_the_whole_plane(sharp, digits):
+    """Independently: the midpoint rule on a single fine grid holding every posterior and the prior."""
+    model, x = sharp["mog"], digits.test[:4]
+    grid = analysis.latent_grid(model, x, 400)
+    with torch.no_grad():
+        log_f = torch.cat(
+            [model.decoder.log_prob(x, part[:, None, :].expand(-1, len(x), -1)) for part in grid.points.split(8192)]
+        )
+    log_f = log_f.double() + analysis.prior_log_density(model, grid).double()[:, None]
+    by_one_grid = torch.logsumexp(log_f, 0) + math.log(grid.cell_area)
+    with torch.no_grad():
+        assert grid.cell_width < 0.5 * float(model.posterior(x).stddev.min())  # fine enough for midpoints
+    assert torch.allclose(analysis.exact_log_likelihood(model, x), by_one_grid, atol=0.01)
+
+
+@pytest.mark.parametrize("name", ["standard", "vampprior"])
+def test_exact_log_likelihood_has_converged_finer_grids_and_wider_boxes_change_it_by_under_001_nat(sharp, digits, name):
+    model, x = sharp[name], digits.test[:40]
+    default = analysis.exact_log_likelihood(model, x)
+    finer = analysis.exact_log_likelihood(model, x, resolution=61, scout=41)
+    wider = analysis.exact_log_likelihood(model, x, reach=24.0, depth=45.0)
+    assert abs(float((finer - default).mean())) < 0.01 and abs(float((wider - default).mean())) < 0.01
+    assert float((finer - default).abs().max()) < 0.05 and float((wider - default).abs().max()) < 0.05
+
+
+def test_exact_log_likelihood_needs_a_2d_latent_space(digits):
+    model = vaelib.make_vae("standard", latent_dim=3, hidden_dim=8, seed=0, device="cpu")
+    with pytest.raises(ValueError, match="exact log-likelihood by quadrature needs a 2-D latent space.*latent_dim=3"):
+        analysis.exact_log_likelihood(model, digits.test[:5])
+
+
+@pytest.fixture(scope="module")
+def trained_standard(digits):
+    """A standard-prior VAE trained long enough that its posteriors are sharp (std ~0.1-0.3)."""
+    model = vaelib.make_vae("standard", hidden_dim=64, seed=0, device="cpu")
+    vaelib.fit(model, digits, max_epochs=15, seed=0, progress=False)
+    return model
+
+
+@pytest.fixture(scope="module")
+def bounds(trained_standard, digits):
+    return analysis.bound_curve(trained_standard, digits.test[:100], ks=(1, 10, 100, 1000, 5000), seed=0)
+
+
+def test_elbo_below_iwae_below_the_exact_log_likelihood_and_iwae_5000_within_01_nat(bounds, trained_standard, digits):
+    iwae = dict(zip(bounds.ks, bounds.iwae))
+    gap_se = dict(zip(bounds.ks, bounds.gap_se))
+    # IWAE(1) is another unbiased estimate of the ELBO: the two agree within their noise.
+    assert iwae[1] == pytest.approx(bounds.elbo, abs=4 * gap_se[1])
+    assert bounds.elbo < iwae[10] < iwae[100] < iwae[1000] <= iwae[5000] + 2 * gap_se[5000]
+    assert iwae[5000] <= bounds.exact + 3 * gap_se[5000]  # a lower bound, up to Monte Carlo error
+    assert bounds.exact - iwae[5000] < 0.1
+    assert bounds.exact - bounds.elbo > 0.5  # a real test: the ELBO is well below log p(x)
+    # The ELBO is the one estimate: its negative is vaelib.negative_elbo, the book's "nll".
+    assert -bounds.elbo == pytest.approx(vaelib.negative_elbo(trained_standard, digits.test[:100]), abs=1e-4)
+
+
+def test_bound_curve_figure_draws_the_data_and_says_which_number_is_the_books_nll(bounds, tiny, digits):
+    import matplotlib.pyplot as plt
+
+    figure = vaelib.plots.bound_curve(bounds)
+    ax = figure.axes[0]
+    assert ax.get_xscale() == "log"
+    labels = ax.get_legend_handles_labels()[1]
+    assert any("the book's “nll” is −ELBO" in label and f"{-bounds.elbo:.2f}" in label for label in labels)
+    assert any(f"{bounds.exact:.2f}" in label for label in labels)
+    plt.close(figure)
+    with pytest.raises(ValueError, match="needs the images x"):
+        vaelib.plots.bound_curve(tiny["standard"])
+
+
 # ---------------------------------------------------------------------------------------
 # The comparison table
 # ---------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def table(tiny, digits):
     return analysis.compare_priors(tiny, digits.test, iwae_samples=10, resolution=100)
+
+
+@pytest.mark.parametrize("name", list(vaelib.PRIORS))
+def test_the_tables_automatic_surgery_grid_gives_the_numbers_of_a_fine_grid(sharp, digits, name):
+    """The table's cheap grid (cells as wide as the narrowest posterior std) loses nothing against 300 cells."""
+    model, x = sharp[name], digits.test
+    resolution = analysis.surgery_resolution(model, x)
+    cheap = analysis.elbo_surgery(model, x, resolution=resolution)
+    fine = analysis.elbo_surgery(model, x, resolution=max(300, 2 * resolution))
+    assert cheap.grid_mass == pytest.approx(1, abs=1e-4)
+    assert cheap.mutual_information == pytest.approx(fine.mutual_information, abs=0.005)
+    assert cheap.marginal_kl == pytest.approx(fine.marginal_kl, abs=0.005)
 
 
 def test_comparison_table_has_one_row_per_prior_with_finite_values(table, tiny):
@@ -219,6 +335,11 @@ def test_comparison_table_has_one_row_per_prior_with_finite_values(table, tiny):
         assert all(math.isfinite(value) for key, value in row.items() if key != "prior"), row
         assert 0 <= row["holes"] <= 1
     assert table["standard"]["prior_parameters"] == 0 and table["mog"]["prior_parameters"] == 16 * 5
+
+
+def test_the_tables_holes_are_the_number_analysis_holes_returns(table, tiny, digits):
+    for name, model in tiny.items():
+        assert table[name]["holes"] == analysis.holes(model, digits.test), name
 
 
 def test_comparison_table_columns_add_up_to_the_elbo(table):

@@ -77,3 +77,20 @@ def test_negative_elbo_reports_nats_per_image(trained, digits):
     nelbo = vaelib.negative_elbo(model, digits.test, num_samples=5)
     assert nelbo == pytest.approx(-parts["elbo"], abs=0.5)
     assert 60 < nelbo < 64 * math.log(17)
+
+
+def test_log_importance_weights_are_the_terms_of_the_iwae_bound(trained, digits):
+    model, x = trained["mog"][0], digits.test[:30]
+    torch.manual_seed(5)
+    log_w = vaelib.evaluate.log_importance_weights(model, x, 100)
+    torch.manual_seed(5)
+    bound = vaelib.iwae_bound(model, x, num_samples=100)  # one chunk: the same draws in the same order
+    assert log_w.shape == (100, 30)
+    assert torch.allclose(torch.logsumexp(log_w, 0) - math.log(100), bound, atol=1e-4)
+
+
+def test_elbo_per_image_averages_to_the_one_estimate(trained, digits):
+    model, x = trained["standard"][0], digits.test
+    per_image = vaelib.evaluate.elbo_per_image(model, x)
+    assert per_image.shape == (len(x),)
+    assert -float(per_image.double().mean()) == pytest.approx(vaelib.negative_elbo(model, x), abs=1e-4)
