@@ -16,8 +16,10 @@ from .style import MASS_LEVELS, SMALL_TEXT
 
 #: A white outline around each contour label: readable over lines, dots and images alike.
 LABEL_HALO = (patheffects.withStroke(linewidth=2.5, foreground="white"),)
+#: Contour labels one point above the smallest text: still 8 pt in a figure a notebook shrinks to 90%.
+LABEL_SIZE = SMALL_TEXT + 1
 #: The box a contour label ("99%", turned along its line) takes, in points: at most about this wide and tall.
-LABEL_POINTS = 2.6 * SMALL_TEXT
+LABEL_POINTS = 2.6 * LABEL_SIZE
 
 
 def mass_levels(density: Tensor, cell_area: float, masses=MASS_LEVELS) -> tuple[np.ndarray, list]:
@@ -126,7 +128,7 @@ def _draw_mass_contours(ax, contours: MassContours, colors=None, linewidths=0.9,
     manual = [positions[i] for i in range(len(lines.levels)) if positions[i] is not None]
     if manual:
         names = dict(zip(lines.levels, (f"{s:.0%}" for s in contours.shares)))
-        texts = ax.clabel(lines, fmt=names, fontsize=SMALL_TEXT, inline_spacing=2, manual=manual)
+        texts = ax.clabel(lines, fmt=names, fontsize=LABEL_SIZE, inline_spacing=2, manual=manual)
         for text in texts:
             # Darker than its line (a light grey or translucent line would give a faint label).
             text.set_color(0.6 * np.array(matplotlib.colors.to_rgb(text.get_color())))
