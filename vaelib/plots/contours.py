@@ -70,7 +70,8 @@ def mass_key(shares) -> str:
 def _label_positions(paths, extent, avoid=None, label_size=0.1, margin=0.07) -> list:
     """One label position per contour level, in order: on the level's line, inside the frame,
     clear of the labels placed before it, and where fewest of the points ``avoid`` (N, 2) lie
-    under the label. label_size: a label's width and height, as a share of the frame.
+    under the label.
+    label_size: a label's width and height, as a share of the frame.
     paths: one vertex array (P, 2) per level -> (x, y) or None per level (no room inside the frame)
     """
     left, right, bottom, top = extent

@@ -36,6 +36,7 @@ from .style import (
     TITLE_SIZE,
     _digit_colors,
     _digit_legend,
+    _few_ticks,
     _figure_and_axes,
     _figure_and_axes_row,
     _label_latent_axes,
@@ -405,6 +406,7 @@ def prior_comparison(
         prior_contours(
             model, x, labels, ax=ax, grid=grid, title=f"{name}: −ELBO {neg_elbo:.2f}", legend=False, key=False
         )
+        _few_ticks(ax)
         # Axis labels on the outer panels only; tick labels wherever no panel sits below.
         ax.xaxis.set_tick_params(labelbottom=i + ncols >= len(models))
         if i + ncols < len(models):

@@ -33,6 +33,7 @@ from .style import (
     SMALL_TEXT,
     TITLE_SIZE,
     _digit_colors,
+    _few_ticks,
     _figure_and_axes,
     _label_latent_axes,
     _show_images,
@@ -492,4 +493,5 @@ def flow_stages(
             ax.set_title(f"after coupling {stage}: $z$", fontsize=SMALL_TEXT + 1)
         else:
             ax.set_title(f"after coupling {stage}", fontsize=SMALL_TEXT + 1)
+        _few_ticks(ax)
     return figure

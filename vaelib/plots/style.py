@@ -13,6 +13,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 from torch import Tensor
 
 from ..data import IMAGE_SHAPE
@@ -66,6 +67,13 @@ def _figure_and_axes_row(axes, count: int, figsize, **subplot_options):
         return axes[0].figure, axes
     figure = Figure(figsize=figsize, layout="constrained")
     return figure, list(np.ravel(figure.subplots(1, count, squeeze=False, **subplot_options)))
+
+
+def _few_ticks(ax) -> None:
+    """At most about 4 ticks per axis at round steps (no 2.5s): short labels that stay apart
+    in the narrow panels of a multi-panel figure."""
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
 
 
 def _label_latent_axes(ax, extent, key: str = "") -> None:
