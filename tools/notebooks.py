@@ -1,20 +1,31 @@
 """Build and check the chapter notebooks: the jupytext ``.py`` is the source of truth.
 
     python tools/notebooks.py build [NAME ...]   # .py -> executed .ipynb (outputs committed)
-    python tools/notebooks.py check              # every .py/.ipynb pair in sync? (exit 1 if not)
+    python tools/notebooks.py check              # every pair in sync, headers as measured? (exit 1 if not)
+    python tools/notebooks.py headers            # rewrite headers and README from build.json (no run)
 
 ``build`` executes each notebook from its ``.py`` in a fresh kernel with the full
 training budget, removes what churns between runs (widget state, execution timings),
 writes the ``.ipynb`` and rewrites the ``.py`` from it, so the pair is identical.
+It also measures Run All (the cells' wall time, kernel start excluded) and counts the
+trainings (``vaelib.train.trainings_run()`` read from the kernel after the last cell, by
+a cell that is not kept), records both in ``notebooks/build.json`` and writes them into
+the notebook's ``**Run time:**`` header line and the README's run time column.
 ``check`` renders each ``.ipynb`` as percent text and compares it with its ``.py``: it
-catches drift in either direction (``jupytext --diff`` exits 0 even when files differ).
+catches drift in either direction (``jupytext --diff`` exits 0 even when files differ);
+and it compares every header line and README run time with ``build.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import datetime
 import difflib
+import json
+import os
+import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -30,6 +41,17 @@ FORMAT = "py:percent"
 KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 #: Per-cell metadata that changes on every run and says nothing about the notebook.
 VOLATILE_CELL_METADATA = ("execution", "ExecuteTime")
+#: What the last build of each notebook measured: the one home of the run times and training counts.
+BUILD_RECORD = NOTEBOOKS / "build.json"
+README = ROOT / "README.md"
+#: The header line in a notebook's markdown (in the .py it is this line behind "# ").
+HEADER_PREFIX = "**Run time:**"
+#: Run times are stated to the nearest this many seconds (a build on a busy machine varies by more).
+ROUND_SECONDS = 5
+#: Executed after a notebook's last cell, then dropped: what the kernel counted, as one JSON line.
+MEASURE_SOURCE = (
+    'import json as _json, vaelib.train as _train\nprint(_json.dumps({"trainings": _train.trainings_run()}))'
+)
 
 
 def pairs() -> list[tuple[Path, Path]]:
@@ -63,31 +85,229 @@ def save_thumbnail(notebook, path: Path) -> Path | None:
     return None
 
 
-def build(names: list[str]) -> None:
+# ---------------------------------------------------------------------------------------
+# Run times and training counts: measured by build, kept in build.json, written into headers
+# ---------------------------------------------------------------------------------------
+def rounded_seconds(seconds: float) -> int:
+    """A measured run time as stated: to the nearest ROUND_SECONDS, at least ROUND_SECONDS."""
+    return max(ROUND_SECONDS, ROUND_SECONDS * round(seconds / ROUND_SECONDS))
+
+
+def trainings_text(trainings: int) -> str:
+    return "1 training" if trainings == 1 else f"{trainings} trainings"
+
+
+def header_line(entry: dict) -> str:
+    """The notebook's header line (markdown) for one build.json entry."""
+    count = trainings_text(entry["trainings"])
+    return f"{HEADER_PREFIX} about {rounded_seconds(entry['seconds'])} s on a 2-core laptop CPU ({count})."
+
+
+def readme_time(entry: dict) -> str:
+    """The README table's run time cell for one build.json entry."""
+    return f"{rounded_seconds(entry['seconds'])} s"
+
+
+def read_record(path: Path = BUILD_RECORD) -> dict:
+    """build.json: notebook stem -> {"seconds", "trainings", "date", ...} ({} when missing)."""
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def write_record(record: dict, path: Path = BUILD_RECORD) -> None:
+    path.write_text(json.dumps(dict(sorted(record.items())), indent=2, sort_keys=True) + "\n")
+
+
+def machine() -> dict:
+    """Where a build ran, so a reader can judge its times: processor, cores, thread setting, load."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "threads": os.environ.get("VAELIB_NUM_THREADS", "auto"),
+        # Other processes' load at the start: a build on a busy machine runs slow.
+        "load_average": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+    }
+
+
+def header_lines(text: str) -> list[int]:
+    """Indices of the header lines in a markdown cell's source (or in a .py, behind "# ")."""
+    return [i for i, line in enumerate(text.splitlines()) if line.lstrip("# ").startswith(HEADER_PREFIX)]
+
+
+def set_header(notebook, entry: dict) -> bool:
+    """Rewrite the first markdown cell's header line from ``entry`` (whatever it said: an old
+    shape without the training count is replaced whole). False when the notebook has none."""
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.split("\n")
+        found = header_lines(cell.source)
+        if found:
+            lines[found[0]] = header_line(entry)
+            cell.source = "\n".join(lines)
+            return True
+    return False
+
+
+def readme_rows(text: str) -> dict:
+    """Notebook stem -> (line index, cells) of each README table row that links a notebook."""
+    rows = {}
+    for i, line in enumerate(text.splitlines()):
+        match = re.search(r"\]\(notebooks/(\d\d_[\w-]+)\.ipynb\)", line)
+        if match and line.startswith("|"):
+            rows[match.group(1)] = (i, line.strip().strip("|").split("|"))
+    return rows
+
+
+def set_readme_times(text: str, record: dict) -> str:
+    """The README with each notebook row's last cell (its run time) taken from ``record``."""
+    lines = text.split("\n")
+    for stem, (i, cells) in readme_rows(text).items():
+        if stem in record:
+            cells[-1] = f" {readme_time(record[stem])} "
+            lines[i] = "|" + "|".join(cells) + "|"
+    return "\n".join(lines)
+
+
+def timing_problems(record: dict | None = None, readme: Path = README) -> list[str]:
+    """Every header line and README run time that disagrees with build.json (empty when all agree)."""
+    record = read_record() if record is None else record
+    problems = []
+    fix = "run `python tools/notebooks.py build {}` (or `headers` to rewrite from build.json)"
+    for py, _ in pairs():
+        stem = py.stem
+        lines = py.read_text().splitlines()
+        found = header_lines(py.read_text())
+        if stem not in record:
+            problems.append(
+                f"{stem} has no measured run time in {BUILD_RECORD.name}: "
+                f"run `python tools/notebooks.py build {stem[:2]}`"
+            )
+            continue
+        expected = header_line(record[stem])
+        if not found:
+            problems.append(f"{py.name} has no `# {HEADER_PREFIX}` header line (expected `# {expected}`)")
+        elif lines[found[0]] != f"# {expected}":
+            problems.append(
+                f"{py.name}: header `{lines[found[0]]}` disagrees with {BUILD_RECORD.name} (`# {expected}`): "
+                + fix.format(stem[:2])
+            )
+    rows = readme_rows(readme.read_text()) if readme.exists() else {}
+    for py, _ in pairs():
+        stem = py.stem
+        if stem not in record:
+            continue
+        if stem not in rows:
+            problems.append(f"{readme.name} has no table row linking notebooks/{stem}.ipynb")
+        elif rows[stem][1][-1].strip() != readme_time(record[stem]):
+            problems.append(
+                f"{readme.name}: run time of {stem} is `{rows[stem][1][-1].strip()}`, {BUILD_RECORD.name} says "
+                f"`{readme_time(record[stem])}`: run `python tools/notebooks.py headers`"
+            )
+    return problems
+
+
+def execute(notebook) -> dict:
+    """Run every cell of ``notebook`` in a fresh kernel (in place) and measure the run:
+    {"seconds": wall time from the first cell's start to the last cell's end, "trainings": count}."""
     from nbclient import NotebookClient
 
+    last = len(notebook.cells)
+    notebook.cells.append(nbformat.v4.new_code_cell(MEASURE_SOURCE))
+    times = {}
+
+    def started(cell, cell_index):
+        times.setdefault("start", time.perf_counter())  # the first cell: the kernel is up
+
+    def reached(cell, cell_index):
+        if cell_index == last:
+            times["end"] = time.perf_counter()
+
+    try:
+        NotebookClient(
+            notebook,
+            timeout=900,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(NOTEBOOKS)}},
+            on_cell_execute=started,
+            on_cell_start=reached,
+        ).execute()
+    finally:
+        measure = notebook.cells.pop()
+    text = "".join(o.get("text", "") for o in measure.outputs if o.get("output_type") == "stream")
+    counted = json.loads(text.strip().splitlines()[-1])
+    return {"seconds": round(times["end"] - times.get("start", times["end"]), 1), "trainings": counted["trainings"]}
+
+
+def write_pair(notebook, py: Path, ipynb: Path) -> None:
+    nbformat.write(notebook, ipynb)
+    py.write_text(as_text(notebook))
+
+
+def apply_record(record: dict, stems=None) -> list[str]:
+    """Rewrite the header lines (of ``stems``, default all recorded) and the README from ``record``,
+    nothing else: the outputs stay, and an edited .py keeps its edits (its header line is replaced
+    in place). -> the notebooks that have no header line to rewrite"""
+    missing = []
+    for py, ipynb in pairs():
+        if py.stem not in record or (stems is not None and py.stem not in stems):
+            continue
+        line = header_line(record[py.stem])
+        source = py.read_text().split("\n")
+        found = header_lines(py.read_text())
+        if not found:
+            missing.append(py.stem)
+            continue
+        source[found[0]] = f"# {line}"
+        py.write_text("\n".join(source))
+        if ipynb.exists():
+            notebook = nbformat.read(ipynb, as_version=4)
+            set_header(notebook, record[py.stem])
+            nbformat.write(notebook, ipynb)
+    if README.exists():
+        README.write_text(set_readme_times(README.read_text(), record))
+    return missing
+
+
+def build(names: list[str]) -> None:
     selected = [p for p in pairs() if not names or any(n in p[0].stem for n in names)]
     if not selected:
         raise SystemExit(f"no notebook matches {names}; notebooks: {[p[0].stem for p in pairs()]}")
     for py, ipynb in selected:
         notebook = jupytext.read(py)
         notebook.metadata["kernelspec"] = KERNEL
-        start = time.perf_counter()
-        NotebookClient(
-            notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
-        ).execute()
-        seconds = time.perf_counter() - start
+        where = machine()
+        measured = execute(notebook)
+        entry = {**measured, "date": datetime.date.today().isoformat(), **where}
+        record = read_record()
+        record[py.stem] = entry
+        write_record(record)
         clean(notebook)
-        nbformat.write(notebook, ipynb)
-        py.write_text(as_text(notebook))
+        if not set_header(notebook, entry):
+            print(f"warning: {py.name} has no `{HEADER_PREFIX}` line in its markdown; add one (AUTHORING.md)")
+        write_pair(notebook, py, ipynb)
+        README.write_text(set_readme_times(README.read_text(), record))
         thumbnail = save_thumbnail(notebook, THUMBNAILS / f"{py.stem}.png")
         print(
-            f"{ipynb.relative_to(ROOT)}: executed in {seconds:.1f} s"
+            f"{ipynb.relative_to(ROOT)}: Run All {entry['seconds']:.1f} s, {trainings_text(entry['trainings'])}"
+            f" (load {entry['load_average']} on {entry['cores']} cores at the start)"
             + (f", thumbnail {thumbnail.relative_to(ROOT)}" if thumbnail else "")
         )
 
 
 def check() -> list[str]:
+    """Every pair out of sync, every header or README run time that disagrees with build.json (empty: all agree)."""
+    return pair_problems() + timing_problems()
+
+
+def pair_problems() -> list[str]:
     """Descriptions of every pair that is out of sync (empty when all agree)."""
     problems = []
     for py, ipynb in pairs():
@@ -127,10 +347,16 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build").add_argument("names", nargs="*", help="parts of notebook names (default: all)")
     sub.add_parser("check")
+    sub.add_parser("headers", help=f"rewrite header lines and the README from {BUILD_RECORD.name} (no run)")
     args = parser.parse_args(argv)
     if args.command == "build":
         build(args.names)
         return 0
+    if args.command == "headers":
+        missing = apply_record(read_record())
+        for stem in missing:
+            print(f"warning: {stem} has no `{HEADER_PREFIX}` line in its markdown")
+        return 1 if missing else 0
     problems = check()
     print("\n\n".join(problems) if problems else f"{len(pairs())} notebook pairs in sync")
     return 1 if problems else 0

@@ -23,16 +23,20 @@ from ..latent import LatentGrid, latent_extent, latent_grid, require_2d, square_
 from ..seeding import with_fixed_seed
 from ..threads import uses_threads
 from ..train import History
-from .contours import MassContours, _draw_mass_contours, mass_levels, prior_mass_contours
+from .contours import MassContours, _draw_mass_contours, mass_key, mass_levels, prior_mass_contours
 from .style import (
     CONTOUR_RESOLUTION,
     DENSITY_CMAP,
+    DISPLAY_WIDTH,
     IMAGE_CMAP,
     LEGEND_STYLE,
     MASS_LEVELS,
     PLOT_REACH,
+    SMALL_TEXT,
+    TITLE_SIZE,
     _digit_colors,
     _digit_legend,
+    _few_ticks,
     _figure_and_axes,
     _figure_and_axes_row,
     _label_latent_axes,
@@ -100,24 +104,27 @@ def prior_contours(
     title: str | None = None,
     sample: bool = True,
     legend: bool = True,
+    key: bool = True,
 ):
     """Contours of the prior p(z) with one encoder sample z ~ q(z|x) per image as a dot.
 
-    Each contour line encloses a share of the prior's mass (``masses``). labels: colour the
-    dots by digit (with a legend unless legend=False). neg_elbo: the test -ELBO for the title
-    (computed on ``x`` when not given). sample=False plots posterior means. ax: redraw into it.
+    Each contour line encloses a share of the prior's mass (``masses``), labelled where the dots
+    are sparse; key: say so under the plot. labels: colour the dots by digit (with a legend
+    unless legend=False). neg_elbo: the test -ELBO for the title (computed on ``x`` when not
+    given). sample=False plots posterior means. ax: redraw into it.
     x: (N, D) images, labels: (N,) or None -> Figure
     """
     data = prior_contours_data(model, x, grid=grid, resolution=resolution, masses=masses, sample=sample)
-    figure, ax = _figure_and_axes(ax, (5.4, 4.2) if labels is not None else (4.4, 4.2))
+    figure, ax = _figure_and_axes(ax, (5.4, 4.6) if labels is not None else (4.4, 4.6))
+    z = data.codes.numpy()
     _draw_mass_contours(
         ax,
         data.contours,
         # Neutral lines under coloured dots (tab10 has a grey of its own, for the 7s).
         colors="black" if labels is not None else None,
         alpha=0.55 if labels is not None else 1.0,
+        avoid=z,
     )
-    z = data.codes.numpy()
     if labels is None:
         ax.scatter(z[:, 0], z[:, 1], s=3, c="black", linewidths=0)
     else:
@@ -127,12 +134,12 @@ def prior_contours(
             ax.legend(
                 *_digit_legend(labels), loc="center left", bbox_to_anchor=(1.01, 0.5), borderaxespad=0.0, **LEGEND_STYLE
             )
-    _label_latent_axes(ax, data.contours.grid.extent)
+    _label_latent_axes(ax, data.contours.grid.extent, mass_key(data.contours.shares) if key else "")
     if title is None:
         if neg_elbo is None:
             neg_elbo = negative_elbo(model, x)
         title = f"{model.prior_name} prior: test −ELBO {neg_elbo:.2f}"
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=TITLE_SIZE)
     return figure
 
 
@@ -213,11 +220,13 @@ def posterior_vs_prior(
             ax.contourf(grid.z1.numpy(), grid.z2.numpy(), holes, levels=[0.5, 1.5], colors="none", hatches=["////"])
             ax.contour(grid.z1.numpy(), grid.z2.numpy(), holes, levels=[0.5], colors="#4fc3f7", linewidths=0.8)
         _label_latent_axes(ax, grid.extent)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=TITLE_SIZE)
     axes[1].set_ylabel("")
-    figure.colorbar(image, ax=axes, shrink=0.85, label="density")
+    bar = figure.colorbar(image, ax=axes, shrink=0.85)
+    bar.set_label("density", fontsize=SMALL_TEXT + 1)
+    bar.ax.tick_params(labelsize=SMALL_TEXT)
     figure.suptitle(
-        f"{model.prior_name} prior: where the data's codes live, and where the prior puts mass", fontsize=10
+        f"{model.prior_name} prior: where the data's codes live, and where the prior puts mass", fontsize=TITLE_SIZE
     )
     return figure
 
@@ -245,7 +254,9 @@ def reconstructions(model, x: Tensor, n: int = 32, *, axes=None, ncols: int = 8,
     """
     x = model.check_images(x)[:n]
     nrows = math.ceil(len(x) / ncols)
-    figure, axes = _figure_and_axes_row(axes, 2, (0.9 * ncols + 0.6, 0.45 * nrows + 0.6))
+    # At most the display width: wider, a notebook would shrink the titles below SMALL_TEXT.
+    shrink = min(1.0, DISPLAY_WIDTH / (0.9 * ncols + 0.6))
+    figure, axes = _figure_and_axes_row(axes, 2, ((0.9 * ncols + 0.6) * shrink, 0.45 * nrows * shrink + 0.6))
     recon = _decode(model, model.encode(x, sample=False), decode)
     top = model.num_values - 1
     _show_images(axes[0], x, ncols, top, "test images")
@@ -274,7 +285,7 @@ def latent_manifold(
     and the prior live. contours: the prior's contour lines on top. x: (N, D) or None -> Figure
     """
     require_2d(model, "latent_manifold")
-    figure, ax = _figure_and_axes(ax, (5.0, 5.0))
+    figure, ax = _figure_and_axes(ax, (5.0, 5.4))
     if extent is None:
         # Where the codes are dense: the posterior means' reach and the prior's central 98%.
         extent = latent_extent(model, x, posterior_stds=1.0, prior_tail=0.01, margin=0.0)
@@ -299,9 +310,10 @@ def latent_manifold(
     )
     if contours:
         grid = LatentGrid.over(tiles.extent, CONTOUR_RESOLUTION)
-        _draw_mass_contours(ax, prior_mass_contours(model, grid, masses), linewidths=1.1)
-    _label_latent_axes(ax, tiles.extent)
-    ax.set_title(f"{model.prior_name} prior: decoded latent grid", fontsize=10)
+        drawn = prior_mass_contours(model, grid, masses)
+        _draw_mass_contours(ax, drawn, linewidths=1.1)
+    _label_latent_axes(ax, tiles.extent, mass_key(drawn.shares) if contours else "")
+    ax.set_title(f"{model.prior_name} prior: decoded latent grid", fontsize=TITLE_SIZE)
     return figure
 
 
@@ -346,11 +358,12 @@ def training_curves(runs, *, ax=None, train: bool = False, ylim=None):
         ax.set_ylim(*ylim)
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation −ELBO (nats per image)")
+    ax.tick_params(labelsize=SMALL_TEXT + 1)
     ax.grid(True, linewidth=0.4, alpha=0.5)
     if train:
         ax.plot([], [], color="0.4", linewidth=0.7, alpha=0.6, label="thin: training loss")
-    ax.legend(fontsize=8, frameon=False)
-    ax.set_title("training curves", fontsize=10)
+    ax.legend(fontsize=SMALL_TEXT, frameon=False)
+    ax.set_title("training curves", fontsize=TITLE_SIZE)
     return figure
 
 
@@ -382,13 +395,18 @@ def prior_comparison(
     nrows = math.ceil(len(models) / ncols)
     extents = (latent_extent(model, x, posterior_stds=PLOT_REACH) for model in models.values())
     grid = LatentGrid.over(square_extent(union_extent(extents)), resolution)
-    figure = Figure(figsize=(panel_size * ncols, panel_size * nrows + 0.3), layout="constrained")
+    # Panels narrow enough that the figure, legend included, is shown at full size (fonts stay readable).
+    panel_size = min(panel_size, (DISPLAY_WIDTH - (0.7 if labels is not None else 0.1)) / ncols)
+    figure = Figure(figsize=(panel_size * ncols + 0.1, panel_size * nrows + 0.7), layout="constrained")
     axes = figure.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True).ravel()
     for i, (ax, (name, model)) in enumerate(zip(axes, models.items())):
         neg_elbo = (neg_elbos or {}).get(name)
         if neg_elbo is None:
             neg_elbo = negative_elbo(model, x)
-        prior_contours(model, x, labels, ax=ax, grid=grid, title=f"{name}: −ELBO {neg_elbo:.2f}", legend=False)
+        prior_contours(
+            model, x, labels, ax=ax, grid=grid, title=f"{name}: −ELBO {neg_elbo:.2f}", legend=False, key=False
+        )
+        _few_ticks(ax)
         # Axis labels on the outer panels only; tick labels wherever no panel sits below.
         ax.xaxis.set_tick_params(labelbottom=i + ncols >= len(models))
         if i + ncols < len(models):
@@ -399,7 +417,9 @@ def prior_comparison(
         figure.delaxes(ax)
     if labels is not None:
         figure.legend(*_digit_legend(labels), loc="outside right center", **LEGEND_STYLE)
-    figure.suptitle("prior contours and encoder samples of the test images", fontsize=11)
+    key = mass_key(MASS_LEVELS)
+    figure.supxlabel(key if ncols == 1 else key.replace("\n", " "), fontsize=SMALL_TEXT, color="0.3")
+    figure.suptitle("prior contours and encoder samples of the test images", fontsize=TITLE_SIZE + 1)
     return figure
 
 

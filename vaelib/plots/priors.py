@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import matplotlib
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 from torch import Tensor
 
@@ -21,19 +22,28 @@ from ..latent import LatentGrid, bounding_extent, latent_extent, require_2d, squ
 from ..model import VAE
 from ..priors import Flip, FlowPrior, GridPrior, MixturePrior, Prior, PseudoInputs
 from ..threads import uses_threads
-from .contours import MassContours, _draw_mass_contours, prior_mass_contours
+from .contours import MassContours, _draw_mass_contours, mass_key, prior_mass_contours
 from .style import (
     CONTOUR_RESOLUTION,
+    DISPLAY_WIDTH,
     IMAGE_CMAP,
     MASS_LEVELS,
     MESH_COLORS,
     PLOT_REACH,
+    SMALL_TEXT,
+    TITLE_SIZE,
     _digit_colors,
+    _few_ticks,
     _figure_and_axes,
-    _figure_and_axes_row,
     _label_latent_axes,
     _show_images,
 )
+
+#: A GTM-VampPrior's pseudo-inputs show at most this many grid points per side (every k-th row and
+#: column of a larger grid): 25 x 25 tiles in a notebook's panel are a few pixels each.
+MAX_GRID_SIDE = 9
+#: flow_stages puts at most this many panels in a row.
+MAX_STAGE_COLUMNS = 4
 
 
 def _prior_of(source, what: str) -> Prior:
@@ -63,6 +73,27 @@ def on_grid(images: Tensor, grid_size: int) -> Tensor:
     return images[_grid_layout(grid_size)]
 
 
+def grid_step(grid_size: int, max_side: int = MAX_GRID_SIDE) -> int:
+    """The smallest step k that shows at most ``max_side`` points per side of a grid, both ends
+    included when k divides grid_size - 1 (25 points: every 3rd, 9 of them)."""
+    if grid_size <= max_side:
+        return 1
+    step = -(-(grid_size - 1) // (max_side - 1))
+    # Prefer a step that lands on the last point, if one no more than twice as coarse exists.
+    for k in range(step, 2 * step + 1):
+        if (grid_size - 1) % k == 0:
+            return k
+    return step
+
+
+def every_kth(images: Tensor, grid_size: int, step: int) -> Tensor:
+    """The images of every ``step``-th grid point along u1 and u2 (both from the first), in
+    grid_points order of the smaller grid. images: (G * G, D) in grid_points order -> (g * g, D)"""
+    kept = torch.arange(0, grid_size, step)
+    index = (kept[:, None] * grid_size + kept[None, :]).reshape(-1)  # u1 slowest, as grid_points
+    return images[index]
+
+
 @uses_threads
 def image_grid(images: Tensor, *, ax=None, ncols: int = 8, vmax: float = 16.0, title: str = ""):
     """Images (n, 64) as a mosaic of 8x8 tiles, white (0) to black (vmax). -> Figure"""
@@ -70,18 +101,28 @@ def image_grid(images: Tensor, *, ax=None, ncols: int = 8, vmax: float = 16.0, t
     if images.dim() != 2 or images.shape[1] != IMAGE_SHAPE[0] * IMAGE_SHAPE[1]:
         raise ValueError(f"images must have shape (n, {IMAGE_SHAPE[0] * IMAGE_SHAPE[1]}), got {tuple(images.shape)}")
     nrows = math.ceil(len(images) / ncols)
-    figure, ax = _figure_and_axes(ax, (max(0.45 * ncols + 0.5, 3.0), 0.45 * nrows + 0.5))
+    tile = min(0.45, (DISPLAY_WIDTH - 0.5) / ncols)  # at most the display width: titles stay readable
+    figure, ax = _figure_and_axes(ax, (max(tile * ncols + 0.5, 3.0), tile * nrows + 0.5))
     _show_images(ax, images, ncols, vmax, title)
     return figure
 
 
 @uses_threads
-def pseudo_inputs(source, *, ax=None, ncols: int | None = None, title: str | None = None, vmax: float | None = None):
+def pseudo_inputs(
+    source,
+    *,
+    ax=None,
+    ncols: int | None = None,
+    title: str | None = None,
+    vmax: float | None = None,
+    step: int | None = None,
+):
     """Pseudo-inputs as a grid of images; a GTM-VampPrior's are laid out on its grid (u1 right, u2 up).
 
     source: a VAE, a prior with pseudo-inputs (VampPrior, GTM-VampPrior) or images (K, D); any latent dimension.
     vmax: the white-to-black scale's top (default: the prior's top pixel value, 16 for Digits).
-    -> Figure
+    step: on a grid, show every step-th row and column (default: the smallest step that shows at
+    most MAX_GRID_SIDE per side, so a 25 x 25 grid shows every 3rd point: 9 x 9). -> Figure
     """
     prior = None if isinstance(source, Tensor) else _prior_of(source, "pseudo_inputs")
     if prior is None:
@@ -98,8 +139,13 @@ def pseudo_inputs(source, *, ax=None, ncols: int | None = None, title: str | Non
         )
     laid_out = ncols is None and isinstance(prior, GridPrior)
     if laid_out:
-        ncols = prior.grid_size
-        images = on_grid(images, prior.grid_size)
+        size = prior.grid_size
+        step = grid_step(size) if step is None else int(step)
+        if step > 1:
+            images = every_kth(images, size, step)
+            size = len(range(0, size, step))
+        ncols = size
+        images = on_grid(images, size)
     elif ncols is None:
         ncols = min(len(images), 8)
     if vmax is None:
@@ -109,7 +155,14 @@ def pseudo_inputs(source, *, ax=None, ncols: int | None = None, title: str | Non
             vmax = 1.0 if float(images.max()) <= 1 else float(NUM_PIXEL_VALUES - 1)
     if title is None:
         title = "pseudo-inputs on the grid ($u_1$ →, $u_2$ ↑)" if laid_out else f"{len(images)} pseudo-inputs"
+        if laid_out and step > 1:
+            grid = prior.grid_size
+            title += f"\nevery {_ordinal(step)} point of the {grid} x {grid} grid: {ncols} x {ncols}"
     return image_grid(images, ax=ax, ncols=ncols, vmax=vmax, title=title)
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -160,7 +213,7 @@ def gtm_grid(source, *, ax=None):
     ax.set_aspect("equal")
     ax.set_xlabel("$u_1$")
     ax.set_ylabel("$u_2$")
-    ax.set_title(f"the grid: {size} x {size} points $u_k$", fontsize=10)
+    ax.set_title(f"the grid: {size} x {size} points $u_k$", fontsize=TITLE_SIZE)
     return figure
 
 
@@ -271,8 +324,10 @@ def mixture_components(
     layout = mixture_components_data(
         model, x, mesh=mesh, images=images, sheet=sheet, resolution=resolution, masses=masses
     )
-    figure, ax = _figure_and_axes(ax, (4.6, 4.4))
-    _draw_mass_contours(ax, layout.contours, colors="0.55", linewidths=0.8)
+    figure, ax = _figure_and_axes(ax, (4.6, 4.8))
+    # Labels where neither encoder samples nor component means are.
+    avoid = [layout.means.numpy()] + ([layout.codes.numpy()] if layout.codes is not None else [])
+    _draw_mass_contours(ax, layout.contours, colors="0.55", linewidths=0.8, avoid=np.concatenate(avoid))
     if layout.codes is not None:
         ax.scatter(
             layout.codes[:, 0].numpy(), layout.codes[:, 1].numpy(), s=3, c="0.25", alpha=0.5, linewidths=0, zorder=2
@@ -305,14 +360,14 @@ def mixture_components(
             )
     elif layout.mesh is None:
         ax.scatter(means[:, 0], means[:, 1], s=sizes, c="#d62728", edgecolors="white", linewidths=0.6, zorder=4)
-    _label_latent_axes(ax, layout.extent)
+    _label_latent_axes(ax, layout.extent, mass_key(layout.contours.shares))
     if title is None:
         if layout.mesh is not None:
             what = "the grid's image"
         else:
             what = "pseudo-inputs at their components" if layout.pictures is not None else "component means"
         title = f"{model.prior_name} prior: {what}"
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=TITLE_SIZE)
     return figure
 
 
@@ -405,7 +460,23 @@ def flow_stages(
     for s in stages:
         if not 0 <= s <= last:
             raise ValueError(f"stage {s} out of range: this flow has stages 0..{last}")
-    figure, axes = _figure_and_axes_row(axes, len(stages), (panel_size * len(stages) + 0.3, panel_size + 0.3))
+    if axes is not None:
+        axes = list(np.ravel(axes))
+        if len(axes) != len(stages):
+            raise ValueError(f"expected {len(stages)} axes, got {len(axes)}")
+        for ax in axes:
+            ax.clear()
+        figure = axes[0].figure
+    else:
+        # Rows of at most MAX_STAGE_COLUMNS panels, no wider than the display: the fonts stay readable.
+        ncols = min(len(stages), MAX_STAGE_COLUMNS)
+        nrows = math.ceil(len(stages) / ncols)
+        panel_size = min(panel_size, (DISPLAY_WIDTH - 0.3) / ncols)
+        figure = Figure(figsize=(panel_size * ncols + 0.3, (panel_size + 0.2) * nrows + 0.1), layout="constrained")
+        grid = figure.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True).ravel()
+        for ax in grid[len(stages) :]:
+            figure.delaxes(ax)
+        axes = list(grid[: len(stages)])
     for ax, stage in zip(axes, stages):
         for i, path in enumerate(data.paths[stage].numpy()):
             ax.plot(path[:, 0], path[:, 1], color=MESH_COLORS[i >= lines], linewidth=0.6, alpha=0.8)
@@ -417,10 +488,10 @@ def flow_stages(
         ax.set_ylim(data.extent[2], data.extent[3])
         ax.set_aspect("equal")
         if stage == 0:
-            ax.set_title("base space: $u \\sim \\mathcal{N}(0, I)$", fontsize=9)
+            ax.set_title("base space: $u \\sim \\mathcal{N}(0, I)$", fontsize=SMALL_TEXT + 1)
         elif stage == last:
-            ax.set_title(f"after coupling {stage}: $z$", fontsize=9)
+            ax.set_title(f"after coupling {stage}: $z$", fontsize=SMALL_TEXT + 1)
         else:
-            ax.set_title(f"after coupling {stage}", fontsize=9)
-        ax.tick_params(labelsize=7)
+            ax.set_title(f"after coupling {stage}", fontsize=SMALL_TEXT + 1)
+        _few_ticks(ax)
     return figure

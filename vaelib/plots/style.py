@@ -13,6 +13,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 from torch import Tensor
 
 from ..data import IMAGE_SHAPE
@@ -32,7 +33,15 @@ IMAGE_CMAP = matplotlib.colormaps["gray_r"].with_extremes(bad="#e6e6e6")
 # Densities below the colour scale (or underflowing to 0) take its darkest colour.
 DENSITY_CMAP = matplotlib.colormaps["magma"].with_extremes(under="black", bad="black")
 LABEL_COLORS = matplotlib.colormaps["tab10"].colors  # digit d is drawn in colour d
-LEGEND_STYLE = dict(title="digit", fontsize=7, title_fontsize=8, frameon=False, handletextpad=0.1)
+
+#: Font sizes in points. Nothing is smaller than SMALL_TEXT at the size a notebook shows the figure,
+#: so a projector can show it; figures are at most DISPLAY_WIDTH inches wide, which a notebook
+#: shows unscaled (100 pixels per inch, about the width of JupyterLab's output area on a laptop).
+TITLE_SIZE = 10
+SMALL_TEXT = 8
+DISPLAY_WIDTH = 9.0
+
+LEGEND_STYLE = dict(title="digit", fontsize=SMALL_TEXT, title_fontsize=SMALL_TEXT + 1, frameon=False, handletextpad=0.1)
 
 #: The lines of a mapped grid (GTM mesh, flow stages): of constant u2 (along u1), and of constant u1 (along u2).
 MESH_COLORS = ("#4c72b0", "#dd8452")
@@ -60,11 +69,20 @@ def _figure_and_axes_row(axes, count: int, figsize, **subplot_options):
     return figure, list(np.ravel(figure.subplots(1, count, squeeze=False, **subplot_options)))
 
 
-def _label_latent_axes(ax, extent) -> None:
+def _few_ticks(ax) -> None:
+    """At most about 4 ticks per axis at round steps (no 2.5s): short labels that stay apart
+    in the narrow panels of a multi-panel figure."""
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
+
+
+def _label_latent_axes(ax, extent, key: str = "") -> None:
+    """Limits, equal aspect and axis labels of a latent-plane plot; ``key`` goes under the z1 label
+    (where a widget that copies the axis labels onto its own frame keeps it too)."""
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.set_aspect("equal")
-    ax.set_xlabel("$z_1$")
+    ax.set_xlabel("$z_1$" + (f"\n{key}" if key else ""))
     ax.set_ylabel("$z_2$")
 
 
@@ -96,4 +114,4 @@ def _mosaic(images: Tensor, ncols: int, pad: int = 1) -> np.ndarray:
 def _show_images(ax, images: Tensor, ncols: int, top: float, title: str) -> None:
     ax.imshow(_mosaic(images, ncols), cmap=IMAGE_CMAP, vmin=0, vmax=top, interpolation="nearest")
     ax.set_axis_off()
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=TITLE_SIZE)
