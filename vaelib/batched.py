@@ -4,9 +4,10 @@ A comparison between priors means something only against the spread between seed
 prior. ``train_seeds("mog", data, seeds=3)`` builds one model per seed (``make_vae(seed=s)``)
 and trains them; ``fit_seeds`` trains models that already exist.
 
-The seeds train as ONE batched model: every parameter is stacked along a leading seed
-dimension and the VAE's own ``elbo`` runs once per step under ``torch.func.vmap``, so the
-Python and dispatch cost of a step is paid once for all seeds instead of once per seed.
+With ``batched=True`` (the default off the CPU, see BATCH_ON_CPU) the seeds train as ONE
+batched model: every parameter is stacked along a leading seed dimension and the VAE's own
+``elbo`` runs once per step under ``torch.func.vmap``, so the Python and dispatch cost of a
+step is paid once for all seeds instead of once per seed.
 Each seed replays the random numbers ``fit(model, data, seed=s)`` would draw (its own
 generator, the same draws in the same order), keeps its own best weights and History and
 leaves the stack when it stops: per seed, the result is the sequential one up to float
@@ -115,12 +116,22 @@ def _check_models(models) -> list[VAE]:
     return models
 
 
-def fit_seeds(models, data, *, seeds=None, recipe=None, progress: bool = True, threads=None, **options):
+#: Whether fit_seeds batches on the CPU when not told (batched=None). Measured on 2 cores
+#: (benchmarks/seed_batch.py): no gain there, 0.85-0.95x the sequential speed. A training step of
+#: these models is compute-bound in its matrix products (the decoder's 256 x 1088 output layer),
+#: and a batched product (bmm, under vmap or written by hand) costs as much per seed as one
+#: product per seed; the Python overhead that batching saves is a small part of a CPU step.
+BATCH_ON_CPU = False
+
+
+def fit_seeds(models, data, *, seeds=None, recipe=None, progress: bool = True, threads=None, batched=None, **options):
     """Train each model with its own seed, as ``fit(models[i], data, seed=seeds[i])`` would,
-    all seeds at once as one batched model (see the module's docstring).
+    as one batched model (see the module's docstring) or one after another.
 
     models: a list of VAEs of one architecture (a SeedModels brings its seeds); seeds: one per
     model (default: the SeedModels' seeds, else 0, 1, ...); recipe and options as for ``fit``.
+    batched: True trains the seeds as one batched model, False one after another with fit (the
+    same results, up to float rounding); None: batched except on the CPU (see BATCH_ON_CPU).
     Each model ends with its best weights and its History (``model.history``); a Ctrl-C keeps
     every seed's best weights so far. -> list of History, one per model
     """
@@ -136,8 +147,10 @@ def fit_seeds(models, data, *, seeds=None, recipe=None, progress: bool = True, t
     check_data(data, models[0])
     train = models[0].check_images(data.train, name="data.train")
     val = models[0].check_images(data.val, name="data.val")
+    if batched is None:
+        batched = BATCH_ON_CPU or models[0].device.type != "cpu"
     # A callback is handed one model object per validation: fit gives it that, so run fit.
-    if callback is not None or not _can_batch(models[0]):
+    if not batched or callback is not None or not _can_batch(models[0]):
         return [
             fit(model, data, seed=seed, recipe=recipe, callback=callback, progress=progress, threads=threads)
             for model, seed in zip(models, seeds)
@@ -148,7 +161,9 @@ def fit_seeds(models, data, *, seeds=None, recipe=None, progress: bool = True, t
         return _BatchedRun(models, seeds, train, val, recipe, policy).run(progress)
 
 
-def train_seeds(prior: str, data, seeds=3, *, recipe=None, progress: bool = True, threads=None, **options):
+def train_seeds(
+    prior: str, data, seeds=3, *, recipe=None, progress: bool = True, threads=None, batched=None, **options
+):
     """``make_vaes`` then ``fit_seeds``: one trained model per seed. -> SeedModels
 
     Options are split: training options (lr, max_epochs, ...) go to fit, the rest to make_vae.
@@ -157,7 +172,16 @@ def train_seeds(prior: str, data, seeds=3, *, recipe=None, progress: bool = True
     fit_options = {k: v for k, v in options.items() if k in training}
     model_options = {k: v for k, v in options.items() if k not in training}
     models = make_vaes(prior, seeds, **model_options)
-    fit_seeds(models, data, seeds=models.seeds, recipe=recipe, progress=progress, threads=threads, **fit_options)
+    fit_seeds(
+        models,
+        data,
+        seeds=models.seeds,
+        recipe=recipe,
+        progress=progress,
+        threads=threads,
+        batched=batched,
+        **fit_options,
+    )
     return models
 
 
