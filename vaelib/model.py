@@ -179,16 +179,19 @@ class VAE(nn.Module):
         """q(z|x) for each image. x: (B, D) -> batch_shape (B,), event_shape (L,)"""
         return diagonal_normal(*self.encoder(x))
 
-    def elbo(self, x: Tensor, validate: bool = True) -> ELBOParts:
+    def elbo(self, x: Tensor, validate: bool = True, noise: Tensor | None = None) -> ELBOParts:
         """The ELBO of each image and its parts, with one reparameterised sample z ~ q(z|x).
 
+        noise: the standard normal draw behind z (B, L), as ``q.rsample()`` would draw it; None
+        draws it. A batched trainer passes each seed's own draw (random ops cannot run under vmap).
         x: (B, D) integer pixels -> ELBOParts of (B,) tensors
         """
         if validate:
             x = self.check_images(x)
         mean, logvar = self.encoder(x)
         q = diagonal_normal(mean, logvar)
-        z = q.rsample()
+        # The same arithmetic as Normal.rsample: loc + eps * scale.
+        z = q.rsample() if noise is None else q.base_dist.loc + noise * q.base_dist.scale
         return ELBOParts(
             reconstruction=self.decoder.log_prob(x, z),
             log_prior=self.prior.distribution().log_prob(z),
