@@ -171,13 +171,13 @@ fig
 # %%
 def mixture_shape(model, seed):
     """Modes, components in use, and how far the parameters moved, for a trained MoG prior."""
+    logits, means, logvars = (p.detach() for p in model.prior.mixture_parameters())
+    start = vaelib.make_vae("mog", seed=seed).prior.means.detach()  # where the means started
+    grid = vaelib.latent_grid(model, data.test, resolution=200)
     with torch.no_grad():
-        logits, means, logvars = model.prior.mixture_parameters()
-        start = vaelib.make_vae("mog", seed=seed).prior.means  # where the means started
-        grid = vaelib.latent_grid(model, data.test, resolution=200)
         density = grid.image(model.prior.log_prob(grid.points).exp())[None, None]
-        peaks = (density == F.max_pool2d(density, 3, stride=1, padding=1)) & (density > 0.01 * density.max())
-        weights = torch.softmax(logits, 0)
+    peaks = (density == F.max_pool2d(density, 3, stride=1, padding=1)) & (density > 0.01 * density.max())
+    weights = torch.softmax(logits, 0)
     return {
         "modes": int(peaks.sum()),
         "in use": int((weights > 0.5 / len(weights)).sum()),
@@ -495,8 +495,8 @@ vaelib.plots.prior_comparison(trained, data.test, data.test_labels, neg_elbos=ne
 # %% [markdown]
 # Same data, same starting weights, same seed, two different models: the codes and the
 # contours have moved. In test −ELBO the bug-trained model is no different from the correct
-# mixture: it lies within the seed spread of section 2. Nothing in the loss curve tells you that the prior is not the density you
-# wrote down. That is why this notebook checks the log-density against an independent
+# mixture: it lies within the seed spread of section 2. Nothing in the loss curve tells you
+# that the prior is not the density you wrote down. That is why this notebook checks the log-density against an independent
 # implementation, and why vaelib builds the mixture from `Independent(Normal, 1)`: there the
 # sum over dimensions happens inside each component, and the per-dimension mix cannot be
 # written by accident.
@@ -568,7 +568,7 @@ gap = (mog_log_prob(z, *one) - mog_log_prob_per_dimension(z, *one)).abs().max()
 print(f"K = 1: the same log-density either way (up to rounding): {bool(gap < 1e-4)}")
 
 # %% jupyter={"source_hidden": true}
-# Solution 3: sum the density over z2 (times the cell height) on the grid of section 4.
+# Solution 3: sum the density over z2 (times the cell height) on the grid of section 6.
 density = grid.image(torch.exp(log_correct.double()))  # rows: z2, columns: z1
 marginal_on_grid = density.sum(0) * (grid.extent[3] - grid.extent[2]) / grid.resolution
 logits, means, logvars = (p.detach() for p in parameters)

@@ -218,3 +218,5 @@ def test_prior_lr_factor_one_keeps_a_single_parameter_group():
     from vaelib.train import _make_optimizer
 
     assert len(_make_optimizer("adam", vaelib.make_vae("mog", seed=0), 1e-3).param_groups) == 1
+    with pytest.raises(ValueError, match="prior_lr_factor must be a positive finite number, got 0"):
+        vaelib.Recipe(prior_lr_factor=0)
