@@ -24,16 +24,24 @@
 # **What you will learn**
 # - the mixture's log-density, written by hand (log-densities summed over the latent
 #   dimensions, then a log-sum-exp over components) and checked against vaelib;
+# - what a trained mixture prior looks like (the book's Fig. 4.13), why with the usual
+#   recipe it stays one blob, and what makes it spread into separate components;
+# - how it compares with the standard prior over three training seeds each;
 # - what a common bug computes instead: a log-sum-exp taken *per latent dimension* gives a
 #   product of one-dimensional mixtures with $K^L$ components, a proper density but a
-#   different one, and how far apart the two are (total variation);
-# - why training with the buggy density gives a different model;
-# - what a trained mixture prior looks like (the book's Fig. 4.13) and where its
-#   components sit.
+#   different one, and a different trained model.
 #
-# **Run time:** about 15 s on a 2-core laptop CPU (two short trainings).
+# **Run time:** about 25 s on a 2-core laptop CPU (10 trainings).
 #
 # Tomczak, *Deep Generative Modeling*, Chapter 4, section on priors: "Mixture of Gaussians".
+#
+# > **The book's code.** Its `MoGPrior` (in `vae_priors_example.ipynb`) does not run as
+# > published: the constructor multiplies the initial means by `multiplier`, a name defined
+# > nowhere. Fixed, its `log_prob` takes the log-sum-exp over components separately in each
+# > latent dimension and returns one number per dimension, which the VAE then sums: the
+# > per-dimension bug of section 5, a product of 1-D mixtures. Its `sample` uses
+# > `exp(logvar)` as the standard deviation, which is the variance's square root only when
+# > $\sigma = 1$. Its log-variances start at random values, ours at 0.
 
 # %%
 # %matplotlib inline
@@ -41,17 +49,11 @@ import math
 
 import matplotlib.pyplot as plt
 import torch
+import torch.nn.functional as F
 from matplotlib.colors import Normalize
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
 
 import vaelib
-
-
-def check(claim, holds):
-    """Print the claim with a tick, or stop: the prose says something this run's numbers do not show."""
-    assert holds, f"no longer true: {claim}"
-    print("✓", claim)
-
 
 data = vaelib.load_digits()
 
@@ -91,74 +93,222 @@ def mog_log_prob(z, mixture_logits, means, logvars):
 # Both must agree at any point:
 
 # %%
-model = vaelib.make_vae("mog", seed=0)  # K = 16 components, as in the book
-parameters = model.prior.mixture_parameters()  # (K,), (K, L), (K, L)
+untrained = vaelib.make_vae("mog", seed=0)  # K = 16 components, as in the book
 torch.manual_seed(0)
 z = 3 * torch.randn(1000, 2)
 with torch.no_grad():
-    torch.testing.assert_close(mog_log_prob(z, *parameters), model.prior.log_prob(z))
+    torch.testing.assert_close(mog_log_prob(z, *untrained.prior.mixture_parameters()), untrained.prior.log_prob(z))
 print("hand-written log-density matches vaelib: True")
 
 # %% [markdown]
 # Before training, the 16 components sit at random places (means drawn from N(0, I)), all
 # with unit variances and equal weights 1/16. Each red dot is a component's mean; the
-# lines enclose 25%, 50%, ..., 99% of the prior's mass.
+# lines enclose 25%, 50%, ..., 99% of the prior's mass. Sixteen unit-width bumps whose
+# centres lie within about one unit of each other add up to **one** broad bump: the
+# untrained mixture is already a blob.
 
 # %%
-vaelib.plots.mixture_components(model, title="mog prior before training: 16 component means")
+vaelib.plots.mixture_components(untrained, title="mog prior before training: 16 component means")
 
 # %% [markdown]
-# ## 2. Train it
+# ## 2. Train it, three seeds, against the standard prior
 #
-# The same architecture and recipe as every notebook (the fast recipe: a few seconds). The
-# picture redraws every 5 epochs: contours of the prior, one dot per test image.
+# The same architecture and recipe as every notebook (the fast recipe: a few seconds per
+# model). A single training says little: notebook 2 measured how much the test −ELBO of one
+# prior moves from one training seed to the next. So we train three seeds of the mixture and
+# three of the standard prior, and compare mean ± spread (the sample standard deviation over
+# the seeds).
 
 # %%
-start_means = model.prior.means.detach().clone()
-history = vaelib.live_fit(model, data, seed=0)
-
-# %% [markdown]
-# The book's Fig. 4.13 for this prior: the learned density with an encoder sample for each
-# test image, coloured by digit.
+standard = vaelib.train_seeds("standard", data, seeds=3)
+mog = vaelib.train_seeds("mog", data, seeds=3)
 
 # %%
-torch.manual_seed(0)
-vaelib.plots.prior_contours(model, data.test, data.test_labels)
-
-# %% [markdown]
-# And the components themselves, each dot sized by its weight (a dot of the starting size
-# has weight 1/16):
-
-# %%
-torch.manual_seed(0)
-vaelib.plots.mixture_components(model, data.test)
-
-# %%
-weights = torch.softmax(model.prior.mixture_logits.detach(), dim=0)
-stds = torch.exp(0.5 * model.prior.logvars.detach())
-moved = (model.prior.means.detach() - start_means).norm(dim=1)
+table = vaelib.compare_seeds({"standard": standard, "mog": mog}, data.test, iwae_samples=0)
 
 # %% tags=["nbval-ignore-output"]
-print(f"learned weights: {weights.min():.3f} to {weights.max():.3f} (uniform: {1 / 16:.3f})")
-print(f"component standard deviations: {stds.min():.2f} to {stds.max():.2f} (at the start: 1)")
-print(f"distance each mean moved from its start: {moved.mean():.2f} on average, {moved.max():.2f} at most")
+table
 
 # %% [markdown]
-# With this short training the mixture hardly leaves its starting point: the weights stay
-# close to uniform, the standard deviations close to 1, the means move by a fraction of a
-# standard deviation, and the overlapping components add up to one lopsided blob. It was
-# mostly the **encoder** that adapted: it placed the codes where the prior already had mass.
-# A flexible prior is not automatically a multimodal one; exercise 1 starts the components
-# further apart and gets a different picture.
+# The two test −ELBOs are the same within the seed spread: sixteen learned components buy
+# **no difference** in likelihood over one fixed Gaussian. Notebook 7 explains why this is
+# expected with a 2-D latent: the prior can only shrink $\mathrm{KL}(q(z)\,\|\,p(z))$, and
+# for the standard prior that term is already a fraction of a nat.
 
 # %%
-# The claims above, checked: this run's numbers change a little from one computer to the next, the claims must not.
-check("every weight is within a factor 1.5 of uniform (1/16)", (weights * 16).max() < 1.5 and (weights * 16).min() > 1 / 1.5)
-check("every standard deviation is within a factor 1.25 of its start (1)", stds.max() < 1.25 and stds.min() > 1 / 1.25)
-check("no mean moved as far as the smallest standard deviation", moved.max() < stds.min())
+vaelib.expect_within_noise(
+    "MoG and standard prior: no difference in test −ELBO (within the seed spread)",
+    table["mog"]["neg_elbo"],
+    table["standard"]["neg_elbo"],
+)
 
 # %% [markdown]
-# ## 3. The per-dimension bug
+# ## 3. What the trained mixture looks like, and why it stays a blob
+#
+# The book's Fig. 4.13 for this prior: the learned density with an encoder sample for each
+# test image, coloured by digit, and the components, each dot sized by its weight (a dot of
+# the starting size has weight 1/16). Seed 0:
+
+# %%
+model = mog[0]
+fig, axes = plt.subplots(1, 2, figsize=(10.4, 4.3), layout="constrained")
+torch.manual_seed(0)
+vaelib.plots.prior_contours(model, data.test, data.test_labels, ax=axes[0])
+vaelib.plots.mixture_components(model, data.test, ax=axes[1])
+plt.close(fig)
+fig
+
+
+# %% [markdown]
+# What counts as "separate components"? Two numbers, for each trained seed:
+# - **modes**: the local maxima of $p(z)$ on a grid over the codes (ignoring bumps below
+#   1% of the highest): one mode is one blob, however many components it is made of;
+# - **components in use**: those with weight above half of uniform, $1/(2K)$.
+#
+# And how far the parameters went: each mean's distance from where it started, the
+# weights and the standard deviations.
+
+# %%
+def mixture_shape(model, seed):
+    """Modes, components in use, and how far the parameters moved, for a trained MoG prior."""
+    logits, means, logvars = (p.detach() for p in model.prior.mixture_parameters())
+    start = vaelib.make_vae("mog", seed=seed).prior.means.detach()  # where the means started
+    grid = vaelib.latent_grid(model, data.test, resolution=200)
+    with torch.no_grad():
+        density = grid.image(model.prior.log_prob(grid.points).exp())[None, None]
+    peaks = (density == F.max_pool2d(density, 3, stride=1, padding=1)) & (density > 0.01 * density.max())
+    weights = torch.softmax(logits, 0)
+    return {
+        "modes": int(peaks.sum()),
+        "in use": int((weights > 0.5 / len(weights)).sum()),
+        "weights": (float(weights.min()), float(weights.max())),
+        "stds": (float(torch.exp(0.5 * logvars).min()), float(torch.exp(0.5 * logvars).max())),
+        "moved": float((means - start).norm(dim=1).mean()),
+    }
+
+
+def show_shapes(name, shapes):
+    for seed, s in enumerate(shapes):
+        print(f"{name}, seed {seed}: {s['modes']} mode(s), {s['in use']:2d} of 16 components in use, "
+              f"weights {s['weights'][0]:.3f}-{s['weights'][1]:.3f}, stds {s['stds'][0]:.2f}-{s['stds'][1]:.2f}, "
+              f"means moved {s['moved']:.2f} on average")
+
+
+blob = [mixture_shape(m, seed) for seed, m in zip(mog.seeds, mog)]
+# Adam moves a parameter by about the learning rate per step: the furthest a mean could go.
+steps = [m.history.epochs * math.ceil(len(data.train) / m.history.recipe["batch_size"]) for m in mog]
+budget = [n * m.history.recipe["lr"] for n, m in zip(steps, mog)]
+
+# %% tags=["nbval-ignore-output"]
+show_shapes("default recipe", blob)
+print(f"optimizer steps per seed: {steps}, at a learning rate of {mog[0].history.recipe['lr']}: "
+      f"at most about {', '.join(f'{b:.2f}' for b in budget)} units of travel")
+
+# %% [markdown]
+# In every seed the mixture hardly leaves its starting point: the weights stay close to
+# uniform (1/16 = 0.0625), the standard deviations close to 1, the means move by a fraction
+# of a standard deviation, and the overlapping components add up to one lopsided blob.
+
+# %%
+vaelib.check("default recipe: one mode in every seed", all(s["modes"] == 1 for s in blob))
+vaelib.check("default recipe: all 16 components in use in every seed", all(s["in use"] == 16 for s in blob))
+vaelib.check("no mean moved, on average, as far as the smallest standard deviation",
+             all(s["moved"] < s["stds"][0] for s in blob))
+
+# %% [markdown]
+# **Why.** The mixture does not collapse into a blob; it starts as one (section 1) and never
+# leaves it. Two reasons, both measurable:
+# - *The prior moves slowly.* Adam (like the book's Adamax) scales every step to about the
+#   learning rate, whatever the size of the gradient. The fast recipe takes a few hundred
+#   steps of $3 \cdot 10^{-3}$ (printed above): a mean can travel about one unit at most, and
+#   with gradients that change sign it travels less than half of that. The encoder,
+#   meanwhile, moves every code at once with its tens of thousands of weights: it is
+#   cheaper for the ELBO to place the codes where the prior already has mass than to wait
+#   for the prior to come to the codes.
+# - *There is little to win.* The prior enters the ELBO only through
+#   $\mathrm{KL}(q(z)\,\|\,p(z))$, which is already a fraction of a nat for a single blob
+#   (section 2: no difference from the standard prior).
+#
+# Training longer does not help (table below): the book's recipe (Adamax at $10^{-3}$,
+# patience 20: 1,600 to 2,100 steps, a budget of about two units) leaves one blob, and a patience of 20
+# with the fast recipe keeps the very same best epoch. Neither do four components instead
+# of sixteen. Means started three times wider keep some of the bumps they started with, but
+# their weights stay uniform and they hardly move: the encoder adapts to them, as before.
+
+# %%
+vaelib.check("Adam's budget, steps × learning rate, is about one unit (0.5 to 2) in every seed",
+             all(0.5 < b < 2 for b in budget))
+vaelib.check("the means travelled less than half of that budget, on average, in every seed",
+             all(s["moved"] < b / 2 for s, b in zip(blob, budget)))
+
+# %% [markdown]
+# ## 4. What makes it spread: let the prior learn faster
+#
+# The lever is the prior's own learning rate: `prior_lr_factor=30` gives the 48 numbers of
+# the mixture 30 times the learning rate of the networks (a separate parameter group; the
+# rest of the recipe unchanged). Measured with `benchmarks/mog_spread.py` (fast recipe unless
+# said otherwise, seeds 0-2, one machine; the notebook re-trains and re-checks only the
+# `prior_lr_factor=30` row):
+#
+# | setting | modes per seed | components in use | means moved | test −ELBO |
+# |:---|:---:|:---:|---:|---:|
+# | default (fast recipe) | 1, 1, 1 | 16, 16, 16 | 0.26 | 98.83 ± 0.35 |
+# | fast recipe, patience 20 | 1, 1, 1 | 16, 16, 16 | 0.26 | 98.83 ± 0.35 |
+# | book recipe | 1, 1, 1 | 16, 16, 16 | 0.17 | 99.25 ± 0.38 |
+# | means started wider (`init_scale=3`) | 3, 1, 3 | 16, 16, 15 | 0.38 | 99.30 ± 0.86 |
+# | four components ($K = 4$) | 1, 1, 1 | 4, 4, 4 | 0.29 | 99.39 ± 0.57 |
+# | book recipe, `prior_lr_factor=10` | 2, 2, 2 | 14, 12, 10 | 0.94 | 99.47 ± 0.38 |
+# | `prior_lr_factor=10` | 3, 2, 4 | 13, 14, 12 | 1.42 | 99.36 ± 0.08 |
+# | `prior_lr_factor=30` | 4, 3, 4 | 9, 10, 8 | 1.80 | 98.87 ± 0.30 |
+# | `prior_lr_factor=100` | 2, 4, 3 | 5, 7, 5 | 2.02 | 98.99 ± 0.39 |
+#
+# At factor 100 one component swells into a broad background (weight 0.4 to 0.5, standard
+# deviation above 3) with a few narrow ones on top; 30 gives separate lobes. We train it
+# here, three seeds:
+
+# %%
+spread = vaelib.train_seeds("mog", data, seeds=3, prior_lr_factor=30.0)
+spread_shapes = [mixture_shape(m, seed) for seed, m in zip(spread.seeds, spread)]
+table.append(vaelib.analysis.seed_row(spread, data.test, name="mog, prior lr ×30", iwae_samples=0))
+
+# %% tags=["nbval-ignore-output"]
+show_shapes("prior lr x30", spread_shapes)
+table
+
+# %% [markdown]
+# The faster prior spreads in every seed: several modes instead of one, some components
+# switched off (weight below half of uniform) and the means moved several times further
+# than with the default recipe. Its test −ELBO is no different from the blob's: a mixture
+# that looks like a mixture is not a better model of the digits at $L = 2$.
+
+# %%
+vaelib.check("prior lr ×30: at least 2 modes in every seed", all(s["modes"] >= 2 for s in spread_shapes))
+vaelib.check("prior lr ×30: some components switched off in every seed", all(s["in use"] < 16 for s in spread_shapes))
+vaelib.check("prior lr ×30: the means moved further than with the default recipe, in every seed",
+             min(s["moved"] for s in spread_shapes) > max(s["moved"] for s in blob))
+vaelib.expect_within_noise(
+    "prior lr ×30 and default recipe: no difference in test −ELBO (within the seed spread)",
+    table["mog, prior lr ×30"]["neg_elbo"],
+    table["mog"]["neg_elbo"],
+)
+
+# %% [markdown]
+# Side by side, seed 0: the default recipe's blob and the faster prior's lobes. The encoder
+# has followed the prior: in this run the codes of several digit classes sit in lobes of
+# their own.
+
+# %% tags=["thumbnail"]
+fig, axes = plt.subplots(2, 2, figsize=(9.6, 8.6), layout="constrained")
+for column, (name, m) in enumerate({"default recipe": mog[0], "prior lr ×30": spread[0]}.items()):
+    torch.manual_seed(0)
+    vaelib.plots.prior_contours(m, data.test, data.test_labels, ax=axes[0, column], legend=column == 1,
+                                title=f"{name}: test −ELBO {vaelib.negative_elbo(m, data.test):.2f}")
+    vaelib.plots.mixture_components(m, data.test, ax=axes[1, column], title=f"{name}: component means")
+plt.close(fig)
+fig
+
+# %% [markdown]
+# ## 5. The per-dimension bug
 #
 # Now swap the two steps: take the log-sum-exp over components **separately for each
 # latent dimension**, which leaves a (B, L) array, and sum that over the dimensions. This is
@@ -215,7 +365,7 @@ print(f"total variation between them: {total_variation(toy_grid, toy_correct, to
 # less here, where the bumps overlap slightly) and $15/16$ for sixteen. Both densities on
 # the same grid and colour scale:
 
-# %% tags=["thumbnail"]
+# %%
 def compare_densities(grid, log_densities, titles, suptitle):
     """Densities side by side, on one grid and one linear colour scale."""
     densities = [torch.exp(d) for d in log_densities]
@@ -240,11 +390,17 @@ compare_densities(
     f"the same 3 components, two densities (total variation {total_variation(toy_grid, toy_correct, toy_buggy):.2f})",
 )
 
+# %%
+toy_tv = total_variation(toy_grid, toy_correct, toy_buggy)
+vaelib.check("both toy densities integrate to 1 over the grid (within 0.01)",
+             abs(toy_grid.integrate(toy_correct) - 1) < 0.01 and abs(toy_grid.integrate(toy_buggy) - 1) < 0.01)
+vaelib.expect_between("the toy's total variation is a little below 1 − 1/K = 2/3 (above 0.6)", toy_tv, 0.6, 2 / 3)
+
 # %% [markdown]
-# ## 4. The bug with the trained parameters
+# ## 6. The bug with the trained parameters
 #
-# Now the same comparison for the mixture we just trained, on a grid that covers the codes
-# of the test images and nearly all of the prior's mass.
+# Now the same comparison for the mixture trained with the default recipe (seed 0), on a
+# grid that covers the codes of the test images and nearly all of the prior's mass.
 
 # %%
 grid = vaelib.latent_grid(model, data.test, resolution=200)
@@ -252,8 +408,8 @@ with torch.no_grad():
     parameters = model.prior.mixture_parameters()
     log_correct = mog_log_prob(grid.points, *parameters)
     log_buggy = mog_log_prob_per_dimension(grid.points, *parameters)
-check("both densities integrate to 1 over the grid (within 0.01)",
-      abs(grid.integrate(log_correct) - 1) < 0.01 and abs(grid.integrate(log_buggy) - 1) < 0.01)
+vaelib.check("both densities integrate to 1 over the grid (within 0.01)",
+             abs(grid.integrate(log_correct) - 1) < 0.01 and abs(grid.integrate(log_buggy) - 1) < 0.01)
 
 # %%
 compare_densities(
@@ -270,14 +426,14 @@ print(f"total variation between the two densities: {trained_tv:.3f}")
 # small. That is what the previous section predicts: the bug replaces the prior by the
 # product of its marginals, and this trained mixture is one broad, nearly round blob,
 # whose coordinates have little to do with each other. The more the components spread out
-# along directions that mix $z_1$ and $z_2$, the larger the gap (exercise 1).
+# along directions that mix $z_1$ and $z_2$, the larger the gap (exercise 1 measures it for
+# the mixture of section 4).
 
 # %%
-toy_tv = total_variation(toy_grid, toy_correct, toy_buggy)
-check("the total variation is less than a third of the toy example's", trained_tv < toy_tv / 3)
+vaelib.check("the total variation is less than a third of the toy example's", trained_tv < toy_tv / 3)
 
 # %% [markdown]
-# ## 5. Training with the bug gives a different model
+# ## 7. Training with the bug gives a different model
 #
 # Measuring the bug on parameters that were trained with the correct density is only half
 # of the story. The density enters the ELBO through $\mathbb{E}_q[\log p(z)]$, so its
@@ -288,12 +444,11 @@ check("the total variation is less than a third of the toy example's", trained_t
 # The prior can only shrink the second term, by matching each marginal $q(z_l)$ of the
 # aggregated posterior. The first term is out of its reach, so the ELBO pushes the
 # *encoder* to make the coordinates of the codes independent. Different gradients from the
-# first step, so a different model at the end. For the book's models, the total variation
-# between the two densities after training was measured at 0.06 to 0.44.
+# first step, so a different model at the end.
 #
 # The bug written as a prior: `torch.distributions` says exactly what it is, a product
 # (`Independent`) of one-dimensional mixtures. We train it from the same starting weights
-# and with the same seed as the correct mixture:
+# and with the same seed as the correct mixture `model` (seed 0 of section 2):
 
 # %%
 class PerDimensionMoG(vaelib.priors.MoGPrior):
@@ -316,12 +471,12 @@ with torch.no_grad():
 print("the distribution computes the per-dimension density: True")
 
 # %%
-buggy_history = vaelib.live_fit(buggy, data, seed=0)
+buggy_history = vaelib.fit(buggy, data, seed=0)
 
 # %%
 torch.manual_seed(0)
 trained = {"correct mixture": model, "per-dimension bug": buggy}
-neg_elbos = {name: vaelib.negative_elbo(m, data.test, num_samples=10) for name, m in trained.items()}
+neg_elbos = {name: vaelib.negative_elbo(m, data.test) for name, m in trained.items()}
 buggy_grid = vaelib.latent_grid(buggy, data.test, resolution=200)
 with torch.no_grad():
     buggy_parameters = buggy.prior.mixture_parameters()
@@ -339,21 +494,23 @@ vaelib.plots.prior_comparison(trained, data.test, data.test_labels, neg_elbos=ne
 
 # %% [markdown]
 # Same data, same starting weights, same seed, two different models: the codes and the
-# contours have moved. With components as broad as these the difference is modest, in total
-# variation and in test −ELBO alike; changing the seed moves the test −ELBO by about as much
-# (notebook 8). Nothing in the loss curve tells you that the prior is not the density you
-# wrote down. That is why this notebook checks the log-density against an independent
+# contours have moved. In test −ELBO the bug-trained model is no different from the correct
+# mixture: it lies within the seed spread of section 2. Nothing in the loss curve tells you
+# that the prior is not the density you wrote down. That is why this notebook checks the log-density against an independent
 # implementation, and why vaelib builds the mixture from `Independent(Normal, 1)`: there the
 # sum over dimensions happens inside each component, and the per-dimension mix cannot be
 # written by accident.
 
 # %%
-# The claims above, checked: this run's numbers change a little from one computer to the next, the claims must not.
 with torch.no_grad():
     code_shift = (model.encode(data.test, sample=False) - buggy.encode(data.test, sample=False)).norm(dim=1).mean()
-check("the codes moved: posterior means differ by over 0.1 on average", code_shift > 0.1)
-check("the two test −ELBOs differ by less than 0.3 nat", abs(neg_elbos["correct mixture"] - neg_elbos["per-dimension bug"]) < 0.3)
-check("the bug-trained density is within 0.1 of its mixture in total variation", buggy_tv < 0.1)
+vaelib.check("the codes moved: posterior means differ by over 0.1 on average", code_shift > 0.1)
+vaelib.expect_within_noise(
+    "bug-trained and correct mixture: no difference in test −ELBO (within the mixture's seed spread)",
+    neg_elbos["per-dimension bug"],
+    table["mog"]["neg_elbo"],
+)
+vaelib.check("the bug-trained density is within 0.1 of its mixture in total variation", buggy_tv < 0.1)
 
 # %% [markdown]
 # ## Takeaway
@@ -363,39 +520,43 @@ check("the bug-trained density is within 0.1 of its mixture in total variation",
 # components second. Swapping the order still gives a valid density, the product of the
 # mixture's marginals with $K^L$ components, so nothing crashes and the loss looks fine,
 # yet it is a different prior, it trains a different model, and the gap can be as large as
-# $1 - 1/K$ in total variation. The trained mixture itself stays close to where it started
-# here: with a short training the encoder adapts to the prior more than the prior adapts to
-# the codes.
+# $1 - 1/K$ in total variation. The trained mixture itself stays the blob it started as with
+# the usual recipe: each of its parameters moves about a learning rate per step, while the
+# encoder moves all the codes at once, so the codes adapt to the prior rather than the prior
+# to the codes. Give the prior 30 times the learning rate and it spreads into lobes, one per
+# group of digits. Blob or lobes, three seeds each show no difference in test −ELBO from the
+# standard prior: at $L = 2$ a flexible prior changes the picture, not the likelihood.
 #
 # ## Exercises
 #
-# 1. Start the components further apart: `vaelib.make_vae("mog", seed=0, init_scale=3.0)`.
-#    Train it, draw its components, and measure the total variation of the per-dimension
-#    bug with its parameters. Why is it larger?
+# 1. Measure the total variation of the per-dimension bug with the parameters of the mixture
+#    that spread into lobes (`spread[0]`, section 4). Why is it larger than for the blob?
 # 2. With a single component ($K = 1$) the bug is harmless. Check it numerically with random
 #    parameters, and explain why.
-# 3. Verify the claim of section 3 that the per-dimension density is the product of the
+# 3. Verify the claim of section 5 that the per-dimension density is the product of the
 #    true mixture's marginals: compute the marginal of the trained mixture along $z_1$ by
 #    summing its density on the grid over $z_2$, and compare it with the one-dimensional
 #    mixture $\sum_k w_k \mathcal{N}(z_1; \mu_{k1}, \sigma_{k1}^2)$.
 
 # %% jupyter={"source_hidden": true}
-# Solution 1: wider starting means let components separate; one often settles on a digit
-# class of its own. The per-dimension bug then adds phantom components at the crossings of
-# the separated ones, so the gap grows.
-wide = vaelib.make_vae("mog", seed=0, init_scale=3.0)
-vaelib.fit(wide, data, seed=0, progress=False)
+# Solution 1: the lobes sit along directions that mix z1 and z2, so the product of the
+# marginals (what the bug computes) puts mass at the crossings of lobes where the mixture has
+# none: phantom components, and a larger gap than for the round blob.
+wide = spread[0]
 wide_grid = vaelib.latent_grid(wide, data.test, resolution=200)
 with torch.no_grad():
     wide_parameters = wide.prior.mixture_parameters()
-    wide_tv = total_variation(wide_grid, mog_log_prob(wide_grid.points, *wide_parameters),
-                              mog_log_prob_per_dimension(wide_grid.points, *wide_parameters))
-torch.manual_seed(0)
-vaelib.plots.mixture_components(wide, data.test)
+    wide_correct = mog_log_prob(wide_grid.points, *wide_parameters)
+    wide_buggy = mog_log_prob_per_dimension(wide_grid.points, *wide_parameters)
+wide_tv = total_variation(wide_grid, wide_correct, wide_buggy)
+compare_densities(wide_grid, (wide_correct, wide_buggy), ("correct mixture", "per-dimension bug"),
+                  "the lobed prior's parameters (prior lr ×30), two densities")
 
 # %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
-print(f"init_scale=3: total variation of the per-dimension bug {wide_tv:.3f} (init_scale=1: {trained_tv:.3f})")
-check("the gap is larger with init_scale=3", wide_tv > trained_tv)
+print(f"total variation of the per-dimension bug: lobes {wide_tv:.3f}, blob {trained_tv:.3f}")
+
+# %% jupyter={"source_hidden": true}
+vaelib.check("the gap is larger for the lobed mixture than for the blob", wide_tv > trained_tv)
 
 # %% jupyter={"source_hidden": true}
 # Solution 2: with K = 1 the log-sum-exp over one component is the identity, so taking it
@@ -407,7 +568,7 @@ gap = (mog_log_prob(z, *one) - mog_log_prob_per_dimension(z, *one)).abs().max()
 print(f"K = 1: the same log-density either way (up to rounding): {bool(gap < 1e-4)}")
 
 # %% jupyter={"source_hidden": true}
-# Solution 3: sum the density over z2 (times the cell height) on the grid of section 4.
+# Solution 3: sum the density over z2 (times the cell height) on the grid of section 6.
 density = grid.image(torch.exp(log_correct.double()))  # rows: z2, columns: z1
 marginal_on_grid = density.sum(0) * (grid.extent[3] - grid.extent[2]) / grid.resolution
 logits, means, logvars = (p.detach() for p in parameters)

@@ -191,3 +191,32 @@ def test_per_dimension_log_sum_exp_is_a_different_density():
         buggy = per_dimension_mixture_log_prob(corner, logits, means, logvars)
     # Intended mixture: the corner is 4 sigma from both components in both coordinates.
     assert float(ours) < float(buggy) - 10
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamax"])
+def test_prior_lr_factor_scales_the_first_step_of_the_priors_parameters_only(optimizer):
+    """Adam(ax)'s first step moves every parameter with a gradient by lr in size (m/sqrt(v) = sign
+    of the gradient): with prior_lr_factor=10 the mixture's parameters move 10 lr, the networks lr."""
+    from vaelib.train import _make_optimizer
+
+    lr, factor = 1e-3, 10.0
+    model = vaelib.make_vae("mog", seed=0)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    step = _make_optimizer(optimizer, model, lr, prior_lr_factor=factor)
+    torch.manual_seed(0)
+    loss = -model.elbo(vaelib.load_digits().train[:64]).elbo.mean()
+    loss.backward()
+    step.step()
+    for name, p in model.named_parameters():
+        moved = (p.detach() - before[name]).abs()[p.grad.abs() > 1e-6]  # Adam's eps: |g| >> 1e-8
+        expected = lr * factor if name.startswith("prior.") else lr
+        assert torch.allclose(moved, torch.full_like(moved, expected), rtol=0.02), name
+    assert vaelib.get_recipe("fast", prior_lr_factor=factor).prior_lr_factor == factor
+
+
+def test_prior_lr_factor_one_keeps_a_single_parameter_group():
+    from vaelib.train import _make_optimizer
+
+    assert len(_make_optimizer("adam", vaelib.make_vae("mog", seed=0), 1e-3).param_groups) == 1
+    with pytest.raises(ValueError, match="prior_lr_factor must be a positive finite number, got 0"):
+        vaelib.Recipe(prior_lr_factor=0)

@@ -36,6 +36,10 @@ class Recipe:
     schedule: str = "constant"  # learning rate: "constant", or "cosine" decay to 0 over max_epochs
     kl_warmup: int = 0  # epochs over which the prior's term ramps in from 0 to 1
     ema: float = 0.0  # if > 0: validate and keep an exponential moving average of the weights
+    # The prior's own parameters learn at lr * prior_lr_factor. With Adam(ax) a parameter moves
+    # at most about lr per step, so in a short training a mixture's means can hardly leave
+    # their start: a factor > 1 lets the prior keep up with the encoder.
+    prior_lr_factor: float = 1.0
 
     def __post_init__(self):
         check_choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
@@ -46,6 +50,7 @@ class Recipe:
         check_int("eval_every", self.eval_every, 1)
         check_choice("schedule", self.schedule, SCHEDULES)
         check_int("kl_warmup", self.kl_warmup, 0)
+        check_positive_float("prior_lr_factor", self.prior_lr_factor)
         if isinstance(self.ema, (bool, str)) or not hasattr(self.ema, "__float__"):
             raise TypeError(f"ema must be a number in [0, 1), got {self.ema!r}")
         if not 0.0 <= self.ema < 1.0:
@@ -161,9 +166,15 @@ class WeightAverage:
         torch._foreach_lerp_(self._target, [p.detach() for p in self._source], 1.0 - self.decay)
 
 
-def _make_optimizer(name: str, model, lr: float) -> torch.optim.Optimizer:
+def _make_optimizer(name: str, model, lr: float, prior_lr_factor: float = 1.0) -> torch.optim.Optimizer:
     cls = OPTIMIZERS[name]
     params = [p for p in model.parameters() if p.requires_grad]
+    if prior_lr_factor != 1.0:  # two groups: the prior's own parameters at their own rate
+        prior_ids = {id(p) for p in model.prior.parameters()}
+        params = [
+            {"params": [p for p in params if id(p) not in prior_ids]},
+            {"params": [p for p in params if id(p) in prior_ids], "lr": lr * prior_lr_factor},
+        ]
     if cls is torch.optim.Adam and model.device.type in ("cpu", "cuda"):
         # The fused kernel updates every tensor in one call: ~20% less time per step here.
         return cls(params, lr=lr, fused=True)
@@ -234,7 +245,7 @@ def fit(
     """Train ``model`` on ``data.train``, early-stopping on ``data.val``; returns a History.
 
     recipe: a name in RECIPES (default DEFAULT_RECIPE) or a Recipe; keyword options (lr, batch_size, max_epochs,
-    patience, optimizer, eval_every, schedule, kl_warmup, ema) override its fields. seed: makes
+    patience, optimizer, eval_every, schedule, kl_warmup, ema, prior_lr_factor) override its fields. seed: makes
     the run repeatable, with random numbers of its own (the caller's random stream is left as
     it was); None draws from the caller's stream. callback(model, history) runs after every
     validation with the model that was validated (the weight average when the recipe
@@ -258,7 +269,7 @@ def fit(
 
 
 def _fit(model, train, val, recipe: Recipe, callback, progress: bool, policy: TrainingThreads) -> History:
-    optimizer = _make_optimizer(recipe.optimizer, model, recipe.lr)
+    optimizer = _make_optimizer(recipe.optimizer, model, recipe.lr, recipe.prior_lr_factor)
     scheduler = None
     if recipe.schedule == "cosine":
         steps = recipe.max_epochs * math.ceil(len(train) / recipe.batch_size)
