@@ -53,6 +53,22 @@ def _elbo_parts(model, x: Tensor, num_samples: int, batch_size: int) -> dict:
     return {key: value / (num_samples * len(x)) for key, value in sums.items()}
 
 
+@uses_threads
+@torch.no_grad()
+def elbo_per_image(model, x: Tensor, num_samples: int = ELBO_SAMPLES, seed: int | None = ELBO_SEED) -> Tensor:
+    """The ELBO of each image, averaged over ``num_samples`` draws: by default the draws of the
+    one estimate (ELBO_ESTIMATE), so the mean over x is -negative_elbo(model, x) (x: up to 1024
+    images, elbo_parts' batch). x: (N, D) -> (N,)"""
+    x = check_model(model).check_images(x)
+    check_int("num_samples", num_samples, 1)
+    model.eval()
+    with fixed_seed(seed, model.device):
+        total = 0.0
+        for _ in range(num_samples):
+            total = total + torch.cat([model.elbo(batch, validate=False).elbo for batch in x.split(1024)])
+    return total / num_samples
+
+
 def negative_elbo(model, x: Tensor, num_samples: int = ELBO_SAMPLES, seed: int | None = ELBO_SEED) -> float:
     """-ELBO in nats per image (the book's "nll"): by default the one estimate (ELBO_ESTIMATE)."""
     return -elbo_parts(model, x, num_samples, seed=seed)["elbo"]
@@ -86,6 +102,28 @@ def iwae_bound(model, x: Tensor, num_samples: int = 1000, max_points: int = 2**1
             remaining -= k
         results.append(running - math.log(num_samples))
     return torch.cat(results)
+
+
+@uses_threads
+@torch.no_grad()
+def log_importance_weights(model, x: Tensor, num_samples: int, max_points: int = 2**16) -> Tensor:
+    """log p(x, z_k) - log q(z_k|x) for z_k ~ q(z|x), k = 1..K: the terms of every IWAE(K' <= K).
+
+    Drawn in chunks of at most ``max_points`` latent points; the decoder sees each z once.
+    x: (B, D) -> (K, B)
+    """
+    x = check_model(model).check_images(x)
+    check_int("num_samples", num_samples, 1)
+    check_int("max_points", max_points, 1)
+    model.eval()
+    prior = model.prior.distribution()
+    q = model.posterior(x)
+    chunk = max(1, max_points // len(x))
+    parts = []
+    for start in range(0, num_samples, chunk):
+        z = q.sample((min(chunk, num_samples - start),))  # (k, B, L)
+        parts.append(model.decoder.log_prob(x, z) + prior.log_prob(z) - q.log_prob(z))
+    return torch.cat(parts)
 
 
 def negative_log_likelihood(model, x: Tensor, num_samples: int = 1000, max_points: int = 2**16) -> float:

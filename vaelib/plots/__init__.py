@@ -3,7 +3,7 @@
 - ``style``: the colours, mass levels and sizes every figure shares; small axes helpers
 - ``contours``: contour lines that enclose shares of a density's mass
 - ``figures``: figures of any trained VAE: prior contours (the book's Fig. 4.13), q(z) against
-  p(z), samples, reconstructions, the latent manifold, training curves, a comparison
+  p(z), samples, reconstructions, the latent manifold, training curves, a comparison, the bounds on log p(x)
 - ``priors``: figures of particular priors' insides: pseudo-inputs, the GTM grid, mixture
   components, flow stages, image mosaics
 
@@ -17,6 +17,7 @@ from .contours import MassContours, mass_levels, prior_mass_contours
 from .figures import (
     HolesMap,
     PriorContours,
+    bound_curve,
     latent_manifold,
     posterior_vs_prior,
     posterior_vs_prior_data,
@@ -63,6 +64,7 @@ __all__ = [
     "latent_manifold",
     "training_curves",
     "prior_comparison",
+    "bound_curve",
     # figures of a prior's insides
     "pseudo_inputs",
     "gtm_grid",

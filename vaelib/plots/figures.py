@@ -401,3 +401,50 @@ def prior_comparison(
         figure.legend(*_digit_legend(labels), loc="outside right center", **LEGEND_STYLE)
     figure.suptitle("prior contours and encoder samples of the test images", fontsize=11)
     return figure
+
+
+# ---------------------------------------------------------------------------------------
+# 7. The bounds: ELBO <= IWAE(K) <= log p(x)
+# ---------------------------------------------------------------------------------------
+@uses_threads
+def bound_curve(data_or_model, x: Tensor | None = None, *, ks=analysis.BOUND_KS, seed: int | None = 0, ax=None):
+    """IWAE(K) against K (log axis) rising towards the exact log p(x) (quadrature), the ELBO below.
+
+    data_or_model: an analysis.BoundCurve, or a trained 2-D VAE (then ``x``, the images, is
+    needed and analysis.bound_curve(model, x, ks, seed) computes the data). Error bars: the
+    standard error of each IWAE(K)'s gap to log p(x) over the images. -> Figure
+    """
+    if isinstance(data_or_model, analysis.BoundCurve):
+        data, name = data_or_model, None
+    else:
+        if x is None:
+            raise ValueError("bound_curve of a model needs the images x (or pass an analysis.BoundCurve)")
+        data, name = analysis.bound_curve(data_or_model, x, ks, seed), data_or_model.prior_name
+    figure, ax = _figure_and_axes(ax, (6.0, 3.8))
+    ax.axhline(data.exact, color="black", linewidth=1.2, label=f"exact log p(x), by quadrature: {data.exact:.2f}")
+    ax.errorbar(
+        data.ks,
+        data.iwae,
+        yerr=data.gap_se,
+        color="#1f77b4",
+        marker="o",
+        markersize=4,
+        linewidth=1.4,
+        capsize=2,
+        label=f"IWAE(K): {data.iwae[-1]:.2f} at K = {data.ks[-1]}",
+    )
+    ax.axhline(
+        data.elbo,
+        color="#d62728",
+        linestyle="--",
+        linewidth=1.2,
+        label=f"ELBO: {data.elbo:.2f} (the book's “nll” is −ELBO = {-data.elbo:.2f})",
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("K, importance samples per image")
+    ax.set_ylabel(f"nats per image (mean of {data.num_images})")
+    ax.grid(True, linewidth=0.4, alpha=0.5)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    title = "ELBO ≤ IWAE(K) ≤ log p(x)"
+    ax.set_title(f"{name} prior: {title}" if name else title, fontsize=10)
+    return figure
