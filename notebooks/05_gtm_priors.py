@@ -122,6 +122,12 @@ print("hand-written log p(z) equals prior.log_prob(z):", matches)
 # %%
 vaelib.plots.mixture_components(gtm, data.test, sheet=SHEET, title="GTM prior before training")
 
+# %%
+with torch.no_grad():
+    _, start_means, start_logvars = gtm.prior.mixture_parameters()
+vaelib.check("before training, every component mean lies closer to their centre than one standard deviation of any component",
+             (start_means - start_means.mean(0)).norm(dim=1).max() < torch.exp(0.5 * start_logvars).min())
+
 # %% [markdown]
 # ## 3. Train it
 #
@@ -240,6 +246,8 @@ for grid_range, share in saturated.items():
     print(f"grid on [-{grid_range:g}, {grid_range:g}]^2: {share:.0%} of first-layer units saturated")
 
 # %%
+first_layer = vaelib.make_vae("gtm-vampprior", seed=0).prior.network[0]
+vaelib.check("the first layer's weights start with magnitudes below 1", first_layer.weight.abs().max() < 1)
 vaelib.check("on [-10, 10]² most first-layer units are past the bend; on [-1, 1]² none are",
              saturated[10.0] > 0.5 and saturated[1.0] == 0)
 
@@ -374,7 +382,7 @@ vaelib.check("an extra component costs 1 parameter in the GTM priors, 5 in the M
 # A GTM prior is a mixture whose components are not free: a network maps a fixed 2-D grid to
 # them, so they lie on a continuous sheet in latent space and cost one mixing logit each
 # beyond the network's weights. The GTM-VampPrior maps the grid to pseudo-inputs instead and
-# lets the encoder place the components, which keeps the prior close to the codes. How
+# lets the encoder place the components, so they move whenever the encoder does. How
 # "topographic" the result is depends on a detail: on the book's $[-10, 10]^2$ square the
 # first tanh layer saturates and the map changes in jumps, with black-and-white pseudo-inputs
 # that look like no digit; on $[-1, 1]^2$ the images change more gradually across the grid.
