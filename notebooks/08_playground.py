@@ -26,20 +26,14 @@
 #   together (or do not);
 # - that results vary with the seed, and by how much.
 #
-# **Run time:** about 20 s for Run All; each run in the panel takes a few seconds.
+# **Run time:** about 25 s on a 2-core laptop CPU (6 trainings).
+# Each run in the panel takes a few seconds.
 
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
 
 import vaelib
-
-
-def check(claim, holds):
-    """Print the claim with a tick, or stop: the prose says something this run's numbers do not show."""
-    assert holds, f"no longer true: {claim}"
-    print("✓", claim)
-
 
 data = vaelib.load_digits()
 
@@ -99,22 +93,34 @@ from IPython.display import Image, display
 
 display(Image(playground.contours.image.value), Image(playground.samples.value))
 
+# %% [markdown]
+# ## Two priors, one table
+#
+# A second run, with the standard prior this time, adds a second row. The table is what the
+# panel shows under the pictures, and it is an object you can read from code.
+
+# %%
+playground.prior.value = "standard"
+playground.train(wait=True)
+print("priors in the table:", ", ".join(f"{run['prior']} {run['setting']}".strip() for run in playground.results))
+
 # %% tags=["nbval-ignore-output"]
-run = playground.results[-1]
-print(f"{run['prior']} ({run['setting']}): {run['epochs']} epochs, test −ELBO {run['neg_elbo']:.2f}, "
-      f"KL(q(z) ‖ p(z)) {run['marginal_kl']:.3f}, holes {run['holes']:.1%}")
+playground.results
+
+# %% [markdown]
+# Each row is *one* training seed. Before reading anything into a difference between two
+# rows, compare it with the difference between two seeds of one prior (exercise 3 measures
+# it; notebook 9 measures it for all six priors, three seeds each).
 
 # %% [markdown]
 # ## Takeaway
 #
-# A prior is a modelling choice you can feel: a rigid prior leaves holes, where its samples
-# decode to confident guesses that no training image backs (notebook 2), and squeezes the
-# codes into its own shape; priors built from the encoder (VampPrior) or flexible enough to
-# bend (flow, large mixtures) close the gap to the aggregated posterior. The differences in
-# test −ELBO between priors are about as large as the differences between seeds in a 2-D
-# latent space (exercises 1 and 3 measure both; the last cell compares them), which is a
-# result in itself: here the prior shapes *where* the codes live far more than *how well*
-# the images are modelled.
+# A prior is a modelling choice you can see: the contours show where it puts its mass
+# against the encoder's codes, the samples what that mass decodes to, and the table what it
+# does to the numbers. Each row of the table is one training seed. Exercise 3 trains one prior
+# with two more seeds: a difference between two priors' rows that is no larger than the
+# difference between those seeds says nothing about the priors. Notebook 9 makes the
+# comparison properly, for all six priors with three seeds each.
 #
 # ## Exercises
 #
@@ -151,15 +157,9 @@ for seed in (1, 2):
     playground.seed.value = seed
     playground.train(wait=True)
     print(f"vampprior, seed {seed}: test −ELBO {playground.results[-1]['neg_elbo']:.2f}")
+seeds = [run["neg_elbo"] for run in playground.results if run["prior"] == "vampprior"]
+others = [run["neg_elbo"] for run in playground.results if run["prior"] != "vampprior"]
+print(f"two seeds of one prior: {max(seeds) - min(seeds):.2f} nats apart; "
+      f"the other runs in the table: {max(others) - min(others):.2f} nats from lowest to highest")
 playground.seed.value = 0
 playground.prior.value = "standard"
-
-# %%
-# The takeaway's claim, checked with the runs of the exercises: this run's numbers change a little from one
-# computer to the next, the claim must not.
-between_seeds = [run["neg_elbo"] for run in playground.results if run["prior"] == "vampprior"]  # seeds 1 and 2
-between_priors = [run["neg_elbo"] for run in playground.results if run["seed"] == 0]  # mog with 4, 1 and 16 components
-seed_spread = max(between_seeds) - min(between_seeds)
-prior_spread = max(between_priors) - min(between_priors)
-check("the spread of test −ELBO between the seed-0 runs and between the two seeds is about as large "
-      "(within a factor 2 of each other)", prior_spread < 2 * seed_spread and seed_spread < 2 * prior_spread)
