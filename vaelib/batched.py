@@ -276,7 +276,7 @@ class _BatchedRun:
         # fit's own optimizer for the template model (its groups, options, fused kernel), each
         # parameter then replaced by its stacked (S, ...) twin: Adam's update is elementwise,
         # so one update of the stack is each seed's update.
-        self.optimizer = _make_optimizer(recipe.optimizer, template, recipe.lr)
+        self.optimizer = _make_optimizer(recipe.optimizer, template, recipe.lr, recipe.prior_lr_factor)
         names = {id(p): name for name, p in template.named_parameters()}
         for group in self.optimizer.param_groups:
             group["params"] = [self.params[names[id(p)]] for p in group["params"]]

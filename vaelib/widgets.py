@@ -644,7 +644,7 @@ class Playground(widgets.VBox):
             "train_seconds": history.seconds,
             "neg_elbo": neg_elbo,
             "marginal_kl": surgery.marginal_kl,
-            "holes": analysis.holes(model, self.data.test, num_samples=4000),
+            "holes": analysis.holes(model, self.data.test),
             "evaluation_seconds": time.perf_counter() - start,
         }
 
