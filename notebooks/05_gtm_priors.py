@@ -33,7 +33,7 @@
 # - how the priors compare in test −ELBO over three training seeds each;
 # - what "few parameters" means for these priors, counted against the MoG and the VampPrior.
 #
-# **Run time:** about 25 s on a 2-core laptop CPU (11 trainings).
+# **Run time:** about 30 s on a 2-core laptop CPU (11 trainings).
 #
 # Tomczak, *Deep Generative Modeling*, Chapter 4, section on priors (GTM-based priors).
 
