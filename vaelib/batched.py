@@ -34,6 +34,7 @@ from .train import (
     StopReason,
     TrainingDiverged,
     _make_optimizer,
+    _say,
     check_data,
     count_trainings,
     fit,
@@ -435,10 +436,7 @@ class _BatchedRun:
                     histories[i].stopped = StopReason.INTERRUPTED
             epochs = max(history.epochs for history in histories)
             message = f"Interrupted at epoch {epochs}: keeping each seed's best model."
-            if bar is not None:
-                bar.write(message)
-            else:
-                print(message)
+            _say(bar, message)
         finally:
             if bar is not None:
                 bar.close()

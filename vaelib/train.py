@@ -181,6 +181,14 @@ def _make_optimizer(name: str, model, lr: float, prior_lr_factor: float = 1.0) -
     return cls(params, lr=lr)
 
 
+def _say(bar, message: str) -> None:
+    """Print a line under the progress bar (or plainly when there is none)."""
+    if bar is not None:
+        bar.write(message)
+    else:
+        print(message)
+
+
 def _snapshot(model) -> dict:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
@@ -334,10 +342,7 @@ def _fit(model, train, val, recipe: Recipe, callback, progress: bool, policy: Tr
     except KeyboardInterrupt:
         history.stopped = StopReason.INTERRUPTED
         message = f"Interrupted at epoch {history.epochs}: keeping the best model (epoch {history.best_epoch})."
-        if bar is not None:
-            bar.write(message)
-        else:
-            print(message)
+        _say(bar, message)
     finally:
         if bar is not None:
             bar.close()
