@@ -153,7 +153,7 @@ class HolesMap:
     grid: LatentGrid
     log_q: Tensor  # (R * R,) log q(z) of the aggregated posterior at grid.points
     log_p: Tensor  # (R * R,) log p(z)
-    in_holes: Tensor  # (R * R,) bool: q(z) < ratio * p(z) inside the region holding 99% of the prior's mass
+    in_holes: Tensor  # (R * R,) bool: q(z) < ratio * p(z), the definition analysis.holes counts
     share: float  # the share of the prior's mass in holes (analysis.holes)
 
 
@@ -176,9 +176,9 @@ def posterior_vs_prior_data(
         grid = latent_grid(model, x, resolution)
     log_q = analysis.aggregate_posterior_log_density(model, x, grid)
     log_p = analysis.prior_log_density(model, grid)
-    # Thin q(z) far out in the prior's tails is no hole worth drawing: only inside its 99% region.
-    prior_99 = mass_levels(torch.exp(log_p), grid.cell_area, (0.99,))[0]
-    in_holes = (log_q - log_p < math.log(ratio)) & (torch.exp(log_p) >= (prior_99[0] if len(prior_99) else 0))
+    # The same definition as the share in the title (analysis.holes), everywhere on the grid: far out
+    # in the prior's tails a hatched region holds little of its mass, which the share weighs.
+    in_holes = log_q - log_p < math.log(ratio)
     return HolesMap(grid, log_q, log_p, in_holes, analysis.holes(model, x, ratio))
 
 
@@ -195,8 +195,8 @@ def posterior_vs_prior(
 ):
     """Heat maps of the aggregated posterior q(z) and the prior p(z) on one grid and colour scale.
 
-    Hatched: the holes, where q(z) < ratio * p(z) inside the region holding 99% of the prior's
-    mass; the prior's title gives the share of prior mass in holes (analysis.holes). Colours
+    Hatched: the holes, where q(z) < ratio * p(z) (analysis.holes' definition); the prior's title
+    gives the share of the prior's mass that lies in them (analysis.holes). Colours
     are logarithmic down to ``floor`` times the highest density. axes: two Axes to redraw into.
     x: (N, D) -> Figure (two panels and a colour bar)
     """
