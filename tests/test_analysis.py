@@ -385,3 +385,23 @@ def test_comparison_table_picks_columns_by_key_and_indexes_rows_by_position_or_p
         analysis.ComparisonTable(columns=("prior", "test −ELBO"))
     with pytest.raises(KeyError, match="no row for prior 'gtm'"):
         table["gtm"]
+
+
+@pytest.mark.parametrize("latent_dim", [2, 16])
+def test_the_aggregated_posterior_density_matches_an_independent_float64_computation(latent_dim):
+    generator = torch.Generator().manual_seed(0)
+    means = 2 * torch.randn(300, latent_dim, generator=generator)
+    logvars = torch.randn(300, latent_dim, generator=generator) - 4  # narrow posteriors: the hard case
+    z = torch.cat([means[:50] + 0.01, 4 * torch.randn(500, latent_dim, generator=generator)])
+    components = torch.distributions.Normal(means.double(), torch.exp(0.5 * logvars.double()))
+    expected = torch.logsumexp(components.log_prob(z.double()[:, None]).sum(-1), dim=1) - math.log(300)
+    found = analysis.uniform_diagonal_mixture_log_prob(z, means, logvars)
+    assert found.dtype == torch.float32 and found.shape == (550,)
+    assert torch.allclose(found.double(), expected, rtol=1e-6, atol=1e-3)
+
+
+def test_aggregate_posterior_log_density_is_the_aggregate_posteriors_log_prob(digits):
+    model = vaelib.make_vae("standard", seed=0)
+    z = torch.randn(200, 2, generator=torch.Generator().manual_seed(1)) * 3
+    expected = analysis.aggregate_posterior(model, digits.test).log_prob(z)
+    assert torch.allclose(analysis.aggregate_posterior_log_density(model, digits.test, z), expected, atol=1e-4)
