@@ -10,12 +10,15 @@ leave it), and the largest per-seed difference of test -ELBO (the deterministic 
 ``vaelib.negative_elbo``) between the two ways: float rounding only, since each seed replays
 its own random numbers. The two ways alternate per prior, so a drift in machine speed hits both.
 
-Measured 2026-12-01 on the shared 2-core machine (1 thread, other jobs running, so only the
-ratios mean anything): ratio 1.28 standard, 1.02 mog, 0.66 vampprior, 1.01 flow; max |Δ test
--ELBO| 0.07-0.13 nats (below the seed spread, 0.2-0.5). The goal (2.5) is not reached on the
-CPU: a step is compute-bound in its matrix products, and a batched product (bmm) costs as much
-per seed as separate ones: a whole training epoch of 5 seeds ran at 0.88x (standard) and 0.96x
-(flow) the sequential speed, and a hand-written bmm model (no vmap) at 0.85x. So fit_seeds
+Measured 2026-12-01, twice. On the shared 2-core machine (1 thread, other jobs running, so only
+the ratios mean anything): ratio 1.28 standard, 1.02 mog, 0.66 vampprior, 1.01 flow. On the quiet
+machine with VAELIB_NUM_THREADS=2: 1.26 standard, 1.38 mog, 1.08 vampprior, 1.44 flow (13.3 s
+against 10.5 s for the standard's 5 seeds); and for all six priors x 3 seeds (notebook 9's
+trainings) 43.5 s sequential against 43.3 s batched: no gain. Max |Δ test -ELBO| 0.07-0.13 nats
+(below the seed spread, 0.2-0.5). The goal (2.5) is not reached on the CPU: a step is
+compute-bound in its matrix products, and a batched product (bmm) costs about as much per seed
+as separate ones: a whole training epoch of 5 seeds ran at 0.88x (standard) and 0.96x (flow)
+the sequential speed, and a hand-written bmm model (no vmap) at 0.85x (1 thread). So fit_seeds
 batches only off the CPU by default (vaelib.batched.BATCH_ON_CPU); this script forces it.
 Some seeds end at another epoch batched than sequential: float rounding can move the epoch
 where early stopping triggers.
