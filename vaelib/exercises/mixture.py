@@ -1,5 +1,12 @@
 """Exercise checks for notebook 03: the mixture of Gaussians prior.
 
+``check_mixture_log_prob`` checks a mixture's log-density, log p(z) from (z, mixture_logits,
+means, logvars), against ``torch.distributions.MixtureSameFamily`` on fresh parameters and
+points (K = 5 components, L = 3 dimensions, so that every known mistake changes the number).
+It recognises by name the book companion code's per-dimension log-sum-exp (the product of
+the marginals), forgotten mixture weights (uniform, or none at all), logits used as
+log-weights (no log_softmax) and ``exp(logvar)`` used as the standard deviation.
+
 ``check_mixture_sample`` checks the student's sampler of a mixture of diagonal Gaussians
 (pick a component by the weights, then sample that component). Samples cannot be compared
 with a reference number by number, so the check compares statistics: on fresh parameters
@@ -13,14 +20,18 @@ samples the product of the marginals: the per-dimension bug of the notebook's se
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
 
-from ._core import Feedback, as_tensor, call, correct, run_check, wrong
+from ._core import Feedback, Mistake, as_tensor, call, compare, correct, generator, run_check, wrong
 
-__all__ = ["check_mixture_sample"]
+__all__ = ["check_mixture_log_prob", "check_mixture_sample"]
+
+LOG_2PI = math.log(2 * math.pi)
+POINTS = 200
 
 SAMPLES = 20_000
 STANDARD_ERRORS = 5.0  # a correct sampler misses by more with probability about 6e-7 per statistic
@@ -54,6 +65,95 @@ def reference_mixture(mixture_logits, means, logvars) -> MixtureSameFamily:
     return MixtureSameFamily(
         Categorical(logits=mixture_logits), Independent(Normal(means, torch.exp(0.5 * logvars)), 1)
     )
+
+
+def log_prob_inputs(seed: int = 0, components: int = 5, latent_dim: int = 3):
+    """Fresh points and parameters for a log-density: z (N, L), mixture_logits (K,), means (K, L), logvars (K, L).
+
+    The logits are not normalised (their log-sum-exp is far from 0), so that leaving out the
+    log_softmax changes the answer; half of the points lie near a component, half anywhere.
+    """
+    g = generator(seed)
+    mixture_logits = torch.randn(components, generator=g, dtype=torch.float64) + 2.0
+    means = 2 * torch.randn(components, latent_dim, generator=g, dtype=torch.float64)
+    logvars = 2 * torch.rand(components, latent_dim, generator=g, dtype=torch.float64) - 1.5
+    near = means[torch.randint(components, (POINTS // 2,), generator=g)]
+    z = torch.cat(
+        [
+            near + torch.randn(POINTS // 2, latent_dim, generator=g, dtype=torch.float64),
+            4 * torch.randn(POINTS - POINTS // 2, latent_dim, generator=g, dtype=torch.float64),
+        ]
+    )
+    return z, mixture_logits, means, logvars
+
+
+def _log_normal_per_dimension(z, means, stds):
+    """log N(z_l; mu_kl, std_kl^2): (N, L), (K, L), (K, L) -> (N, K, L)."""
+    return Normal(means, stds).log_prob(z[:, None, :])
+
+
+def _log_prob_mistakes(z, mixture_logits, means, logvars) -> tuple[Mistake, ...]:
+    """The known wrong log-densities on these inputs, each with the hint that sets it right."""
+    stds = torch.exp(0.5 * logvars)
+    per_dimension = _log_normal_per_dimension(z, means, stds)  # (N, K, L)
+    log_components = per_dimension.sum(-1)  # (N, K)
+    log_weights = torch.log_softmax(mixture_logits, 0)
+    components = len(mixture_logits)
+    weights_hint = (
+        "each component counts with its weight: add log w_k = log_softmax(mixture_logits)[k] to the "
+        "component's log-density before the log-sum-exp over components."
+    )
+    return (
+        Mistake(
+            "per-dimension log-sum-exp",
+            torch.logsumexp(log_weights[:, None] + per_dimension, dim=1).sum(-1),
+            "sum the log-densities over the L dimensions FIRST (one log-density per component), then take "
+            "the log-sum-exp over the K components. The other order (the book's code) mixes each dimension "
+            "on its own: the product of the mixture's marginals, a mixture of K^L components.",
+        ),
+        Mistake("forgotten mixture weights", torch.logsumexp(log_components, 1) - math.log(components), weights_hint),
+        Mistake("forgotten mixture weights", torch.logsumexp(log_components, 1), weights_hint),
+        Mistake(
+            "logits used as log-weights",
+            torch.logsumexp(mixture_logits + log_components, 1),
+            "the logits are log-weights only up to a constant: normalise them with "
+            "torch.log_softmax(mixture_logits, dim=0), so that the weights sum to 1.",
+        ),
+        Mistake(
+            "exp(logvar) used as the standard deviation",
+            torch.logsumexp(log_weights + _log_normal_per_dimension(z, means, torch.exp(logvars)).sum(-1), 1),
+            "exp(logvar) is the variance; the standard deviation is exp(0.5 * logvar) "
+            "(Normal(mean, exp(0.5 * logvar)), or -0.5 * (log 2 pi + logvar + (z - mean)^2 / exp(logvar)) by hand).",
+        ),
+    )
+
+
+def check_mixture_log_prob(function: Callable, seed: int = 0) -> Feedback:
+    """Your mixture log-density: my_log_prob(z, mixture_logits, means, logvars) -> (N,), diagonal Gaussians.
+
+    Compares with torch.distributions.MixtureSameFamily on 200 fresh points and fresh
+    parameters (K = 5 components, L = 3 dimensions).
+    """
+
+    def body() -> Feedback:
+        inputs = log_prob_inputs(seed)
+        z, mixture_logits, means, logvars = inputs
+        reference = reference_mixture(mixture_logits, means, logvars).log_prob(z)
+        answer = call(function, *(x.float() for x in inputs))
+        return compare(
+            answer,
+            reference,
+            what="your log-density",
+            passed=f"your mixture log-density matches torch.distributions on {POINTS} fresh points "
+            f"(K = {len(mixture_logits)} components, L = {means.shape[1]} dimensions).",
+            mistakes=_log_prob_mistakes(*inputs),
+            hint="log p(z) = logsumexp over k of [log_softmax(mixture_logits)[k] + sum over l of "
+            "log N(z_l; means[k, l], variance exp(logvars[k, l]))], one number per point.",
+            rtol=1e-4,
+            atol=1e-3,
+        )
+
+    return run_check(body, "your log-density")
 
 
 def _sample(function: Callable, seed: int, *parameters) -> torch.Tensor:
