@@ -54,6 +54,7 @@ from matplotlib.colors import Normalize
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
 
 import vaelib
+from vaelib import exercises
 
 data = vaelib.load_digits()
 
@@ -99,6 +100,16 @@ z = 3 * torch.randn(1000, 2)
 with torch.no_grad():
     torch.testing.assert_close(mog_log_prob(z, *untrained.prior.mixture_parameters()), untrained.prior.log_prob(z))
 print("hand-written log-density matches vaelib: True")
+
+# %% [markdown]
+# The exercises of these notebooks come with checks you call on your own code
+# (`vaelib.exercises`). The one for this density compares a function like `mog_log_prob`
+# with `torch.distributions` on fresh points and parameters, five components in three
+# dimensions (so a function that only works for $L = 2$ fails), and recognises the known
+# mistakes by name:
+
+# %%
+exercises.check_mixture_log_prob(mog_log_prob)
 
 # %% [markdown]
 # Before training, the 16 components sit at random places (means drawn from N(0, I)), all
@@ -324,6 +335,12 @@ def mog_log_prob_per_dimension(z, mixture_logits, means, logvars):
 
 
 # %% [markdown]
+# The check of section 1 names it:
+
+# %%
+exercises.check_mixture_log_prob(mog_log_prob_per_dimension)
+
+# %% [markdown]
 # What density is that? Exponentiate:
 # $$\tilde p(z) = \prod_{l=1}^L \sum_{k=1}^K w_k\, \mathcal{N}(z_l;\, \mu_{kl}, \sigma_{kl}^2)
 # = \sum_{k_1=1}^K \cdots \sum_{k_L=1}^K \Big(\prod_{l} w_{k_l}\Big)\, \prod_{l} \mathcal{N}(z_l;\, \mu_{k_l l}, \sigma_{k_l l}^2).$$
@@ -426,7 +443,7 @@ print(f"total variation between the two densities: {trained_tv:.3f}")
 # small. That is what the previous section predicts: the bug replaces the prior by the
 # product of its marginals, and this trained mixture is one broad, nearly round blob,
 # whose coordinates have little to do with each other. The more the components spread out
-# along directions that mix $z_1$ and $z_2$, the larger the gap (exercise 1 measures it for
+# along directions that mix $z_1$ and $z_2$, the larger the gap (exercise 2 measures it for
 # the mixture of section 4).
 
 # %%
@@ -526,61 +543,149 @@ vaelib.check("the bug-trained density is within 0.1 of its mixture in total vari
 # to the codes. Give the prior 30 times the learning rate and it spreads into lobes, one per
 # group of digits. Blob or lobes, three seeds each show no difference in test −ELBO from the
 # standard prior: at $L = 2$ a flexible prior changes the picture, not the likelihood.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. Measure the total variation of the per-dimension bug with the parameters of the mixture
-#    that spread into lobes (`spread[0]`, section 4). Why is it larger than for the blob?
-# 2. With a single component ($K = 1$) the bug is harmless. Check it numerically with random
-#    parameters, and explain why.
-# 3. Verify the claim of section 5 that the per-dimension density is the product of the
-#    true mixture's marginals: compute the marginal of the trained mixture along $z_1$ by
-#    summing its density on the grid over $z_2$, and compare it with the one-dimensional
-#    mixture $\sum_k w_k \mathcal{N}(z_1; \mu_{k1}, \sigma_{k1}^2)$.
+# 1. **Write the mixture's sampler.** The notebook evaluates the density; now draw from it.
+#    A mixture is a two-step recipe: pick a component $k$ with probabilities
+#    $w = \mathrm{softmax}(\text{mixture logits})$, then draw the point from that
+#    component's Gaussian $\mathcal{N}(\mu_k, \mathrm{diag}\,\sigma_k^2)$. Fill in the
+#    function below (any number of components $K$ and dimensions $L$; `Categorical` is
+#    imported) and run the check: it draws 20,000 samples with fresh parameters and compares
+#    how often each component comes up, and each component's mean and standard deviation,
+#    with the mixture's. The book's `MoGPrior.sample` would fail it: see the note at the top.
 
-# %% jupyter={"source_hidden": true}
-# Solution 1: the lobes sit along directions that mix z1 and z2, so the product of the
-# marginals (what the bug computes) puts mass at the crossings of lobes where the mixture has
-# none: phantom components, and a larger gap than for the round blob.
-wide = spread[0]
-wide_grid = vaelib.latent_grid(wide, data.test, resolution=200)
-with torch.no_grad():
-    wide_parameters = wide.prior.mixture_parameters()
-    wide_correct = mog_log_prob(wide_grid.points, *wide_parameters)
-    wide_buggy = mog_log_prob_per_dimension(wide_grid.points, *wide_parameters)
-wide_tv = total_variation(wide_grid, wide_correct, wide_buggy)
-compare_densities(wide_grid, (wide_correct, wide_buggy), ("correct mixture", "per-dimension bug"),
-                  "the lobed prior's parameters (prior lr ×30), two densities")
+# %% tags=["exercise"]
+def my_mixture_sample(n, mixture_logits, means, logvars):
+    """n samples of the mixture: n, (K,), (K, L), (K, L) -> (n, L)"""
+    ...  # your code here
 
-# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
-print(f"total variation of the per-dimension bug: lobes {wide_tv:.3f}, blob {trained_tv:.3f}")
 
-# %% jupyter={"source_hidden": true}
-vaelib.check("the gap is larger for the lobed mixture than for the blob", wide_tv > trained_tv)
+# %%
+exercises.check_mixture_sample(my_mixture_sample)
 
-# %% jupyter={"source_hidden": true}
-# Solution 2: with K = 1 the log-sum-exp over one component is the identity, so taking it
-# before or after the sum over dimensions gives the same number: the product of the
-# marginals of a diagonal Gaussian is the Gaussian itself.
-torch.manual_seed(0)
-one = (torch.zeros(1), torch.randn(1, 2), torch.randn(1, 2))
-gap = (mog_log_prob(z, *one) - mog_log_prob_per_dimension(z, *one)).abs().max()
-print(f"K = 1: the same log-density either way (up to rounding): {bool(gap < 1e-4)}")
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 1</summary>
+#
+# The mixture is the marginal of a two-stage model: a component $k \sim \mathrm{Categorical}(w)$,
+# then $z \mid k \sim \mathcal{N}(\mu_k, \mathrm{diag}\,\sigma_k^2)$. Summing the joint
+# density over $k$ gives back $p(z) = \sum_k w_k\, \mathcal{N}(z; \mu_k, \mathrm{diag}\,\sigma_k^2)$,
+# so drawing $k$ first and then $z$ from component $k$ samples $p$ exactly (ancestral
+# sampling). Three details matter, and each has a wrong twin the check recognises:
+# - the component is drawn with the weights $\mathrm{softmax}(\text{logits})$, not uniformly and
+#   not with the raw logits: `Categorical(logits=...)` takes the softmax itself;
+# - **one** component per sample, used for all $L$ coordinates: a component drawn separately in
+#   each dimension samples the product of the marginals, the per-dimension bug of section 5;
+# - the noise is scaled by the standard deviation $\exp(\tfrac12 \log\sigma^2)$; `exp(logvar)` is
+#   the variance (the book's `sample` uses it, which shrinks every component with
+#   $\sigma < 1$ and widens every one with $\sigma > 1$).
+#
+# ```python
+# def my_mixture_sample(n, mixture_logits, means, logvars):
+#     """n samples of the mixture: n, (K,), (K, L), (K, L) -> (n, L)"""
+#     components = Categorical(logits=mixture_logits).sample((n,))  # (n,): one component per sample
+#     noise = torch.randn(n, means.shape[1])  # (n, L)
+#     return means[components] + torch.exp(0.5 * logvars[components]) * noise  # std = exp(logvar / 2)
+#
+#
+# feedback = exercises.check_mixture_sample(my_mixture_sample)
+# print(feedback)
+# assert feedback, feedback
+# ```
+#
+# </details>
 
-# %% jupyter={"source_hidden": true}
-# Solution 3: sum the density over z2 (times the cell height) on the grid of section 6.
-density = grid.image(torch.exp(log_correct.double()))  # rows: z2, columns: z1
-marginal_on_grid = density.sum(0) * (grid.extent[3] - grid.extent[2]) / grid.resolution
-logits, means, logvars = (p.detach() for p in parameters)
-one_dimensional = torch.logsumexp(
-    torch.log_softmax(logits, 0) + log_normal_per_dimension(grid.z1[:, None], means[:, :1], logvars[:, :1])[..., 0],
-    dim=1,
-).exp()
-fig, ax = plt.subplots(figsize=(5, 3), layout="constrained")
-ax.plot(grid.z1, marginal_on_grid, linewidth=3, alpha=0.4, label="marginal of the mixture (grid)")
-ax.plot(grid.z1, one_dimensional, color="black", linewidth=1, label="1-D mixture, first dimension")
-ax.set_xlabel("$z_1$")
-ax.set_ylabel("density")
-ax.legend(fontsize=8, frameon=False)
-plt.close(fig)
-fig
+# %% [markdown]
+# 2. Measure the total variation of the per-dimension bug with the parameters of the mixture
+#    that spread into lobes (`spread[0]`, section 4), on its own latent grid, and compare it
+#    with the blob's (section 6). Why is it larger?
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 2</summary>
+#
+# The bug replaces the mixture by the product of its marginals (section 5), so the gap
+# measures how much $z_1$ and $z_2$ depend on each other under the prior. The blob of the
+# default recipe is one nearly round bump whose coordinates have little to do with each
+# other: the product of its marginals is almost the blob itself. The lobes sit at
+# different combinations of $z_1$ and $z_2$: for a lobe at (a, b) and another at (c, d) the
+# product of the marginals also puts mass at (a, d) and (c, b), where the mixture has none.
+# These phantom lobes take mass away from the real ones, so the total variation is larger
+# (the code prints both and checks the order). Lobes far apart, no two sharing a row or a
+# column, would push the gap towards $1 - \sum_k w_k^2$: the mixture and the product share only
+# the mass $w_k^2$ that the product leaves on each real lobe ($1 - 1/K$ for equal weights, the
+# toy of section 5).
+#
+# ```python
+# wide = spread[0]
+# wide_grid = vaelib.latent_grid(wide, data.test, resolution=200)
+# with torch.no_grad():
+#     wide_parameters = wide.prior.mixture_parameters()
+#     wide_correct = mog_log_prob(wide_grid.points, *wide_parameters)
+#     wide_buggy = mog_log_prob_per_dimension(wide_grid.points, *wide_parameters)
+# wide_tv = total_variation(wide_grid, wide_correct, wide_buggy)
+# print(f"total variation of the per-dimension bug: lobes {wide_tv:.3f}, blob {trained_tv:.3f}")
+# vaelib.check("the gap is larger for the lobed mixture than for the blob", wide_tv > trained_tv)
+# compare_densities(wide_grid, (wide_correct, wide_buggy), ("correct mixture", "per-dimension bug"),
+#                   "the lobed prior's parameters (prior lr ×30), two densities")
+# ```
+#
+# </details>
+
+# %% [markdown]
+# 3. Section 5 claims that each factor of the per-dimension density is a marginal of the
+#    true mixture. (a) Verify it for the trained mixture of section 6: compute its marginal
+#    along $z_1$ by summing its density on the grid over $z_2$, and compare it with the
+#    one-dimensional mixture $\sum_k w_k \mathcal{N}(z_1; \mu_{k1}, \sigma_{k1}^2)$; why do they
+#    agree? (b) For which mixtures is the bug harmless? Check that with a single component
+#    ($K = 1$) the two log-densities agree, with random parameters.
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 3</summary>
+#
+# (a) Integrate the mixture over $z_2$: each component is a product
+# $\mathcal{N}(z_1; \mu_{k1}, \sigma_{k1}^2)\, \mathcal{N}(z_2; \mu_{k2}, \sigma_{k2}^2)$, and its
+# second factor integrates to 1, so $\int p(z)\, dz_2 = \sum_k w_k\, \mathcal{N}(z_1; \mu_{k1}, \sigma_{k1}^2)$:
+# exactly the factor the per-dimension log-sum-exp computes for $z_1$. On the grid the two
+# curves differ only by what the grid misses: the mass outside it (below 0.01, section 6
+# checked it) and the midpoint rule's error, so their $L^1$ distance stays below 0.02.
+#
+# (b) The bug computes the product of the marginals, so it is harmless exactly when the
+# coordinates are independent under the mixture. With $K = 1$ this always holds: a diagonal
+# Gaussian is the product of its one-dimensional marginals, and a log-sum-exp over a single
+# component is the identity, so taking it before or after the sum over dimensions gives the
+# same number. With more components it holds only for special arrangements: components that
+# differ in one coordinate only, or that fill a whole grid with weights that factorise (which
+# is already a product of 1-D mixtures). Any mixture whose components differ along a
+# diagonal, like the toy of section 5 or the lobes of exercise 2, is changed by the bug.
+#
+# ```python
+# # (a) marginal along z1: sum the density over z2 (times the cell height) on section 6's grid
+# density = grid.image(torch.exp(log_correct.double()))  # rows: z2, columns: z1
+# marginal_on_grid = density.sum(0) * (grid.extent[3] - grid.extent[2]) / grid.resolution
+# logits, means, logvars = (p.detach() for p in parameters)
+# one_dimensional = torch.logsumexp(
+#     torch.log_softmax(logits, 0) + log_normal_per_dimension(grid.z1[:, None], means[:, :1], logvars[:, :1])[..., 0],
+#     dim=1,
+# ).exp()
+# cell_width = (grid.extent[1] - grid.extent[0]) / grid.resolution
+# l1_gap = float((marginal_on_grid - one_dimensional).abs().sum()) * cell_width
+# vaelib.check("the grid marginal and the 1-D mixture are within 0.02 in L1 distance", l1_gap < 0.02)
+#
+# # (b) K = 1: the same log-density either way, up to rounding
+# torch.manual_seed(0)
+# one = (torch.zeros(1), torch.randn(1, 2), torch.randn(1, 2))
+# gap = (mog_log_prob(z, *one) - mog_log_prob_per_dimension(z, *one)).abs().max()
+# vaelib.check("K = 1: the two log-densities agree within 1e-4", gap < 1e-4)
+#
+# fig, ax = plt.subplots(figsize=(5, 3), layout="constrained")
+# ax.plot(grid.z1, marginal_on_grid, linewidth=3, alpha=0.4, label="marginal of the mixture (grid)")
+# ax.plot(grid.z1, one_dimensional, color="black", linewidth=1, label="1-D mixture, first dimension")
+# ax.set_xlabel("$z_1$")
+# ax.set_ylabel("density")
+# ax.legend(fontsize=8, frameon=False)
+# plt.close(fig)
+# fig
+# ```
+#
+# </details>
