@@ -366,6 +366,9 @@ def run_solutions(py: Path) -> list[str]:
             where = f"the code of '{summary.group(1) if summary else 'a solution'}'"
         lines = str(error).strip().splitlines()
         return [f"{py.name}: {where} failed:\n" + "\n".join(lines[-15:])]
+    except Exception as error:  # the kernel died (e.g. out of memory) or never started: say so, no traceback
+        cause = error.__context__ or error  # nbclient's clean-up may raise over a DeadKernelError
+        return [f"{py.name}: the run stopped: {type(cause).__name__}: {cause}"]
     return []
 
 
