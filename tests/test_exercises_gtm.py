@@ -159,7 +159,7 @@ def test_the_reference_log_density_passes_on_fresh_inputs(seed):
     "log_prob, name, hint",
     [
         (per_dimension_log_prob, "per-dimension log-sum-exp", "sum the log-densities over the L dimensions FIRST"),
-        (no_log_k, "log K forgotten", "subtract log K"),
+        (no_log_k, "forgotten log K", "subtract log K"),
         (variance_as_std, "exp(logvar) used as the standard deviation", "exp(logvar) is the variance"),
         (log_prob_with(k_plus_one_grid), "grid with k + 1 points per side", "takes the number of POINTS"),
         (log_prob_with(arange_grid), "grid that stops short of +r", "torch.arange leaves out its end point"),

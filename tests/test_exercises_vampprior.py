@@ -70,7 +70,7 @@ def test_the_reference_log_density_passes_on_fresh_inputs(seed):
     [
         (per_dimension_log_prob, "per-dimension log-sum-exp", "sum the log-densities over the L dimensions FIRST"),
         (per_dimension_log_k_once, "per-dimension log-sum-exp", "sum the log-densities over the L dimensions FIRST"),
-        (no_log_k, "1/K forgotten", "subtract log K"),
+        (no_log_k, "forgotten 1/K", "subtract log K"),
         (variance_as_std, "exp(logvar) used as the standard deviation", "exp(logvar) is the variance"),
         (mean_of_log_densities, "mean of log-densities", "the mixture averages the densities"),
     ],

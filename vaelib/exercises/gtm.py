@@ -201,7 +201,7 @@ def _log_prob_mistakes(z: Tensor, network: FreshMap) -> tuple[Mistake, ...]:
         Mistake("per-dimension log-sum-exp", (torch.logsumexp(per_dimension, 1) - log_k).sum(-1), per_dimension_hint),
         Mistake("per-dimension log-sum-exp", torch.logsumexp(per_dimension, 1).sum(-1) - log_k, per_dimension_hint),
         Mistake(
-            "log K forgotten",
+            "forgotten log K",
             torch.logsumexp(per_dimension.sum(-1), 1),
             "the K = grid_size ** 2 components have weight 1/K each: subtract log K after the log-sum-exp, "
             "else the density integrates to K, not 1.",

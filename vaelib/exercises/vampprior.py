@@ -11,7 +11,7 @@ points, an encoder and the K pseudo-inputs, exactly what a vaelib model holds
 small fixed random network from images to means and log-variances) and fresh pseudo-inputs
 (K = 5, L = 3, so that every known mistake changes the number) and compares the answer with
 ``torch.distributions.MixtureSameFamily``. It recognises by name the book companion code's
-per-dimension log-sum-exp, the 1/K forgotten (no - log K), ``exp(logvar)`` used as the
+per-dimension log-sum-exp, a forgotten 1/K (no - log K), ``exp(logvar)`` used as the
 standard deviation, and the mean of the components' log-densities taken for the log of their
 mean density.
 """
@@ -102,7 +102,7 @@ def _log_prob_mistakes(z: Tensor, means: Tensor, logvars: Tensor) -> tuple[Mista
         ),
         Mistake("per-dimension log-sum-exp", torch.logsumexp(per_dimension, dim=1).sum(-1) - log_k, per_dimension_hint),
         Mistake(
-            "1/K forgotten",
+            "forgotten 1/K",
             torch.logsumexp(log_components, dim=1),
             "each pseudo-input's posterior has weight 1/K: subtract log K (math.log(K)) after the log-sum-exp, "
             "else the density integrates to K, not 1.",
