@@ -3,6 +3,7 @@
     python tools/notebooks.py build [NAME ...]   # .py -> executed .ipynb (outputs committed)
     python tools/notebooks.py check              # every pair in sync, headers as measured? (exit 1 if not)
     python tools/notebooks.py headers            # rewrite headers and README from build.json (no run)
+    python tools/notebooks.py solutions [NAME ...]  # run every solution's code in place (exit 1 if one fails)
 
 ``build`` executes each notebook from its ``.py`` in a fresh kernel with the full
 training budget, removes what churns between runs (widget state, execution timings),
@@ -14,6 +15,10 @@ the notebook's ``**Run time:**`` header line and the README's run time column.
 ``check`` renders each ``.ipynb`` as percent text and compares it with its ``.py``: it
 catches drift in either direction (``jupytext --diff`` exits 0 even when files differ);
 and it compares every header line and README run time with ``build.json``.
+``solutions`` runs the code of the exercises' solutions: a solution is a Markdown cell tagged
+``solution`` (a closed ``<details>``, so it stays hidden on GitHub and in JupyterLab until
+opened), its code a fenced ```` ```python ```` block; each block becomes a code cell right
+after its solution cell and the notebook runs top to bottom in a fresh kernel.
 """
 
 from __future__ import annotations
@@ -52,6 +57,12 @@ ROUND_SECONDS = 5
 MEASURE_SOURCE = (
     'import json as _json, vaelib.train as _train\nprint(_json.dumps({"trainings": _train.trainings_run()}))'
 )
+
+
+#: The tag of the Markdown cells that hold an exercise's solution (AUTHORING.md).
+SOLUTION_TAG = "solution"
+#: A solution's code: a fenced python block, its fences on lines of their own.
+PYTHON_BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 
 
 def pairs() -> list[tuple[Path, Path]]:
@@ -302,6 +313,62 @@ def build(names: list[str]) -> None:
         )
 
 
+# ---------------------------------------------------------------------------------------
+# Solutions: hidden in Markdown <details>, their code run in place by a test
+# ---------------------------------------------------------------------------------------
+def solution_blocks(notebook) -> list[tuple[int, str]]:
+    """(cell index, code) of every fenced python block of every cell tagged ``solution``, in order."""
+    return [
+        (index, match.group(1))
+        for index, cell in enumerate(notebook.cells)
+        if SOLUTION_TAG in cell.metadata.get("tags", [])
+        for match in PYTHON_BLOCK.finditer(cell.source)
+    ]
+
+
+def with_solutions(notebook):
+    """A copy of ``notebook`` in which each solution's code blocks follow it as code cells
+    (tagged ``solution-code``): the notebook a student has once they paste every solution in."""
+    result = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    cells = []
+    blocks = solution_blocks(notebook)
+    for index, cell in enumerate(result.cells):
+        cells.append(cell)
+        for _, code in (b for b in blocks if b[0] == index):
+            cells.append(nbformat.v4.new_code_cell(code.rstrip("\n"), metadata={"tags": ["solution-code"]}))
+    result.cells = cells
+    return result
+
+
+def run_solutions(py: Path) -> list[str]:
+    """Run ``py`` with its solutions' code in place, in a fresh kernel: what failed (empty: all ran)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    notebook = with_solutions(jupytext.read(py))
+    notebook.metadata["kernelspec"] = KERNEL
+    try:
+        NotebookClient(
+            notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+        ).execute()
+    except CellExecutionError as error:
+        failed = next(
+            (
+                i
+                for i, c in enumerate(notebook.cells)
+                if any(o.get("output_type") == "error" for o in c.get("outputs", []))
+            ),
+            None,
+        )
+        where = "a notebook cell"
+        if failed is not None and "solution-code" in notebook.cells[failed].metadata.get("tags", []):
+            summary = re.search(r"<summary>(.*?)</summary>", notebook.cells[failed - 1].source)
+            where = f"the code of '{summary.group(1) if summary else 'a solution'}'"
+        lines = str(error).strip().splitlines()
+        return [f"{py.name}: {where} failed:\n" + "\n".join(lines[-15:])]
+    return []
+
+
 def check() -> list[str]:
     """Every pair out of sync, every header or README run time that disagrees with build.json (empty: all agree)."""
     return pair_problems() + timing_problems()
@@ -348,10 +415,25 @@ def main(argv=None) -> int:
     sub.add_parser("build").add_argument("names", nargs="*", help="parts of notebook names (default: all)")
     sub.add_parser("check")
     sub.add_parser("headers", help=f"rewrite header lines and the README from {BUILD_RECORD.name} (no run)")
+    sub.add_parser("solutions", help="run every solution's code in place").add_argument(
+        "names", nargs="*", help="parts of notebook names (default: all)"
+    )
     args = parser.parse_args(argv)
     if args.command == "build":
         build(args.names)
         return 0
+    if args.command == "solutions":
+        selected = [py for py, _ in pairs() if not args.names or any(n in py.stem for n in args.names)]
+        problems = []
+        for py in selected:
+            count = len(solution_blocks(jupytext.read(py)))
+            started = time.perf_counter()
+            found = run_solutions(py)
+            outcome = "FAILED" if found else "all ran"
+            print(f"{py.name}: {count} solution blocks, {outcome} ({time.perf_counter() - started:.0f} s)")
+            problems += found
+        print("\n\n".join(problems))
+        return 1 if problems else 0
     if args.command == "headers":
         missing = apply_record(read_record())
         for stem in missing:

@@ -23,7 +23,7 @@ from ..latent import LatentGrid, latent_extent, latent_grid, require_2d, square_
 from ..seeding import with_fixed_seed
 from ..threads import uses_threads
 from ..train import History
-from .contours import MassContours, _draw_mass_contours, mass_key, mass_levels, prior_mass_contours
+from .contours import MassContours, _draw_mass_contours, mass_key, prior_mass_contours
 from .style import (
     CONTOUR_RESOLUTION,
     DENSITY_CMAP,
