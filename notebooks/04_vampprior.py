@@ -45,6 +45,7 @@ import matplotlib.pyplot as plt
 import torch
 
 import vaelib
+from vaelib import exercises
 
 data = vaelib.load_digits()
 
@@ -430,50 +431,154 @@ vaelib.expect_lower("the random start's test −ELBO is lower, by more than the 
 #
 # ## Exercises
 #
-# 1. Train the VampPrior with uniform weights, as in the paper (`learn_weights=False`), and
-#    compare its test −ELBO and Fig. 4.13 with the random-start model above.
+# 1. **The paper's VampPrior: uniform weights.** The VampPrior paper gives every pseudo-input
+#    the same weight, $p(z) = \frac1K \sum_{k=1}^K q(z \mid u_k)$ (`learn_weights=False` in
+#    vaelib). (a) Write its log-density from the encoder and the pseudo-inputs: send the $K$
+#    pseudo-inputs through the encoder (`encoder(pseudo_inputs)` returns the means and
+#    log-variances, $(K, L)$ each, as `model.encoder` does), then
+#    $$\log p(z) = \operatorname{logsumexp}_k \Big[\sum_{l=1}^L \log \mathcal{N}\big(z_l;\ \mu_{kl},\ \exp(\log\sigma^2_{kl})\big)\Big] - \log K.$$
+#    Any $K$ and $L$; the check runs your function with a fresh encoder and fresh
+#    pseudo-inputs ($K = 5$, $L = 3$) against `torch.distributions`, and names the usual
+#    slips. (b) Then train it (`vaelib.train_seeds("vampprior", data, seeds=3,
+#    learn_weights=False)`, a few seconds per seed) and compare its test −ELBO with the
+#    random-start runs of section 4, which learn their weights. Section 3 found the learned
+#    weights close to uniform: what do you expect, and what do you find?
+
+# %% tags=["exercise"]
+def my_vampprior_log_prob(z, encoder, pseudo_inputs):
+    """log p(z) of the VampPrior with uniform weights 1/K. z: (N, L), pseudo_inputs: (K, D) -> (N,)"""
+    ...  # your code here
+
+
+# %%
+exercises.check_vampprior_log_prob(my_vampprior_log_prob)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 1</summary>
+#
+# (a) Component $k$ is the encoder's posterior at the pseudo-input $u_k$, a diagonal Gaussian,
+# so its log-density is a **sum** over the $L$ dimensions of one-dimensional Gaussian
+# log-densities, with standard deviation $\exp(\tfrac12 \log\sigma^2)$ ($\exp(\log\sigma^2)$ is
+# the variance). The mixture averages the $K$ **densities**:
+# $\log \frac1K \sum_k q(z \mid u_k) = \operatorname{logsumexp}_k \log q(z \mid u_k) - \log K$,
+# the log-sum-exp keeping the sum of tiny densities from underflowing. Each step has a wrong twin
+# the check names: the log-sum-exp taken in every dimension before the sum (the book's code, a
+# product of $L$ one-dimensional mixtures); $\log K$ left out (a density that integrates to $K$);
+# $\exp(\log\sigma^2)$ used as the standard deviation; and the mean of the log-densities, which is
+# the log of a *geometric* mean of the components: by Jensen's inequality it lies below
+# $\log p(z)$, and far below it wherever one component dominates.
+#
+# ```python
+# def my_vampprior_log_prob(z, encoder, pseudo_inputs):
+#     """log p(z) of the VampPrior with uniform weights 1/K. z: (N, L), pseudo_inputs: (K, D) -> (N,)"""
+#     means, logvars = encoder(pseudo_inputs)  # (K, L) each: one posterior per pseudo-input
+#     z = z[:, None, :]  # (N, 1, L) against the (K, L) parameters
+#     log_components = (-0.5 * (LOG_2PI + logvars + (z - means) ** 2 * torch.exp(-logvars))).sum(-1)  # (N, K)
+#     return torch.logsumexp(log_components, dim=1) - math.log(len(means))  # mix the densities, weight 1/K
+#
+#
+# feedback = exercises.check_vampprior_log_prob(my_vampprior_log_prob)
+# print(feedback)
+# assert feedback, feedback
+#
+# # the same function on a real VAE: its density is vaelib's VampPrior with learn_weights=False
+# paper_prior_model = vaelib.make_vae("vampprior", seed=0, learn_weights=False)
+# torch.manual_seed(0)
+# points = 3 * torch.randn(500, 2)
+# with torch.no_grad():
+#     mine = my_vampprior_log_prob(points, paper_prior_model.encoder, paper_prior_model.prior.pseudo_inputs)
+#     gap = (mine - paper_prior_model.prior.log_prob(points)).abs().max()
+# vaelib.check("my density equals vaelib's VampPrior with learn_weights=False, within 1e-4", gap < 1e-4)
+# ```
+#
+# (b) Expect no difference: section 3 checked that every learned weight stays within a factor
+# 1.5 of $1/16$, so the learned and the uniform prior are nearly the same distribution, and a
+# component that needs more mass can also get it another way, by moving or widening through the
+# encoder. Measured over three seeds each, the two mean test −ELBOs differ by less than the
+# larger seed-to-seed spread: no difference. In this short training the learned weights buy
+# nothing, and the paper's fixed $1/K$ costs nothing (and saves $K$ parameters).
+#
+# ```python
+# uniform_runs = vaelib.train_seeds("vampprior", data, seeds=3, learn_weights=False, progress=False)
+# uniform_neg_elbo = vaelib.SeedStats(vaelib.negative_elbo(m, data.test) for m in uniform_runs)
+# print(f"test −ELBO: learned weights {neg_elbos['random start']:.2f}, uniform weights {uniform_neg_elbo:.2f}")
+# vaelib.expect_within_noise("learned and uniform weights: no difference in test −ELBO beyond the seed spread",
+#                            neg_elbos["random start"], uniform_neg_elbo)
+# ```
+#
+# </details>
+
+# %% [markdown]
 # 2. Give the prior one pseudo-input per digit: pass `init=` a tensor of 10 training images,
-#    the first of each class (`data.train_labels` tells which is which), then draw the
-#    pseudo-inputs at their components. Where do the ten components end up?
+#    the first of each class (`data.train_labels` tells which is which), train three seeds
+#    (`vaelib.make_vaes("vampprior", seeds=3, init=...)`, then `vaelib.fit_seeds`) and draw the
+#    pseudo-inputs at their components for seed 0. Where do the ten components end up: does
+#    each sit among the codes of its own digit, giving a map of the ten classes?
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 2</summary>
+#
+# Each component starts as the encoder's posterior of one real digit and stays close to that
+# image (section 4: a data start hardly moves), so it sits wherever the encoder puts that image,
+# and the ten spread out over the cloud of codes. But a map of the classes it is not: counted as
+# in section 4 (the most common digit among the 10 test codes nearest to each component's
+# mean), about half of the ten components sit among the codes of their own digit, over three
+# seeds, and no seed gets all ten. The reason is the one of section 4: one image's posterior
+# lands where the encoder puts *that* image, and in a 2-D latent space the ten digits' codes
+# overlap, so a single training image of a class need not land in the middle of its class.
+# Choosing the pseudo-inputs by class labels the components; it does not place them.
+#
+# ```python
+# first_of_each = torch.stack([data.train[data.train_labels == digit][0] for digit in range(10)])
+# per_digit_runs = vaelib.make_vaes("vampprior", seeds=3, init=first_of_each)
+# vaelib.fit_seeds(per_digit_runs, data, progress=False)
+# per_digit_share = vaelib.SeedStats((digits_around(m) == torch.arange(10)).double().mean() for m in per_digit_runs)
+# print(f"share of the ten components among codes of their own digit: {per_digit_share:.2f}")
+# # 30 components over the three seeds: 3 standard errors of a share near 1/2 is about 0.27.
+# vaelib.expect_between("about half: between a quarter and three quarters of the components, over three seeds",
+#                       per_digit_share, 1 / 4, 3 / 4)
+# vaelib.check("in none of the three seeds do all ten components sit among codes of their own digit",
+#              max(per_digit_share.values) < 1)
+# torch.manual_seed(0)
+# vaelib.plots.mixture_components(per_digit_runs[0], data.test, title="one pseudo-input per digit, at their components")
+# ```
+#
+# </details>
+
+# %% [markdown]
 # 3. Section 2 claims the encoder does most of the prior's moving. Test it: freeze the
-#    pseudo-inputs (`prior.pseudo_input_logits.requires_grad_(False)` before training, so the
-#    optimiser leaves them alone) and compare the test −ELBO with the model above.
+#    pseudo-inputs at their random start, so that only the encoder (and the weights) can move
+#    the components, and compare the test −ELBO with the random-start runs of section 4, three
+#    seeds each (`vaelib.make_vaes("vampprior", seeds=3)`, then
+#    `m.prior.pseudo_input_logits.requires_grad_(False)` for each model `m`, then
+#    `vaelib.fit_seeds`). What does the comparison say about the claim?
 
-# %% jupyter={"source_hidden": true}
-# Solution 1 (plain fit trains exactly what live_fit trains, without the picture). One seed
-# each: a difference smaller than section 4's seed-to-seed spread (a few tenths of a nat) is
-# no difference.
-uniform = vaelib.make_vae("vampprior", seed=0, learn_weights=False)
-vaelib.fit(uniform, data, seed=0, progress=False)
-torch.manual_seed(0)
-learned_neg_elbo, uniform_neg_elbo = neg_elbos["random start"].values[0], vaelib.negative_elbo(uniform, data.test)
-torch.manual_seed(0)
-vaelib.plots.prior_comparison({"learned weights": model, "uniform weights": uniform}, data.test, data.test_labels,
-                              neg_elbos={"learned weights": learned_neg_elbo, "uniform weights": uniform_neg_elbo},
-                              ncols=2, panel_size=3.8)
-
-# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
-print(f"test −ELBO: learned weights {learned_neg_elbo:.2f}, uniform weights {uniform_neg_elbo:.2f} "
-      f"(seed spread of the learned weights, section 4: {neg_elbos['random start'].spread:.2f})")
-
-# %% jupyter={"source_hidden": true}
-# Solution 2: the first training image of each digit class as the 10 pseudo-inputs. They stay
-# readable digits, so the prior becomes a map of the latent space with one labelled landmark
-# per class; compare where each lands with the coloured codes of section 4.
-first_of_each = torch.stack([data.train[data.train_labels == digit][0] for digit in range(10)])
-per_digit = vaelib.make_vae("vampprior", seed=0, init=first_of_each)
-vaelib.fit(per_digit, data, seed=0, progress=False)
-torch.manual_seed(0)
-vaelib.plots.mixture_components(per_digit, data.test, title="one pseudo-input per digit, at their components")
-
-# %% jupyter={"source_hidden": true}
-# Solution 3: freezing the pseudo-inputs leaves only the encoder to move the components.
-frozen = vaelib.make_vae("vampprior", seed=0)
-frozen.prior.pseudo_input_logits.requires_grad_(False)
-vaelib.fit(frozen, data, seed=0, progress=False)
-torch.manual_seed(0)
-frozen_neg_elbo = vaelib.negative_elbo(frozen, data.test)
-
-# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
-print(f"test −ELBO: pseudo-inputs learned {neg_elbos['random start'].values[0]:.2f}, "
-      f"frozen at their start {frozen_neg_elbo:.2f}")
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 3</summary>
+#
+# If the pseudo-inputs' own learning mattered, freezing them would cost test −ELBO. It does
+# not: over three seeds each, the frozen and the learned pseudo-inputs give mean test −ELBOs
+# that differ by less than the larger seed-to-seed spread, and the frozen ones end exactly where
+# they started. Everything the prior needed to move, the encoder could move: the components of
+# a VampPrior are $q(z \mid u_k)$, and a change of the encoder changes them as surely as a change
+# of $u_k$. This supports section 2's claim in its strongest form: in this short training the
+# pseudo-inputs' own movement adds nothing measurable, the encoder alone places the components.
+# It does not say that pseudo-inputs never matter: with longer training, or a latent space where
+# the encoder cannot serve the prior and the data at once, they may.
+#
+# ```python
+# frozen_runs = vaelib.make_vaes("vampprior", seeds=3)
+# frozen_starts = []
+# for m in frozen_runs:
+#     m.prior.pseudo_input_logits.requires_grad_(False)
+#     frozen_starts.append(m.prior.pseudo_inputs.detach().clone())
+# vaelib.fit_seeds(frozen_runs, data, progress=False)
+# frozen_neg_elbo = vaelib.SeedStats(vaelib.negative_elbo(m, data.test) for m in frozen_runs)
+# print(f"test −ELBO: pseudo-inputs learned {neg_elbos['random start']:.2f}, frozen {frozen_neg_elbo:.2f}")
+# vaelib.check("the frozen pseudo-inputs did not move",
+#              all(torch.equal(start, m.prior.pseudo_inputs.detach()) for start, m in zip(frozen_starts, frozen_runs)))
+# vaelib.expect_within_noise("learned and frozen pseudo-inputs: no difference in test −ELBO beyond the seed spread",
+#                            neg_elbos["random start"], frozen_neg_elbo)
+# ```
+#
+# </details>

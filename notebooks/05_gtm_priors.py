@@ -47,6 +47,7 @@ import torch
 from torch.distributions import Normal
 
 import vaelib
+from vaelib import exercises
 
 data = vaelib.load_digits()
 SHEET = 13  # the finer grid drawn as the map's sheet: 13 x 13 lines stay readable where the map folds
@@ -391,45 +392,195 @@ vaelib.check("an extra component costs 1 parameter in the GTM priors, 5 in the M
 #
 # ## Exercises
 #
-# 1. Build a GTM prior whose network has 16 hidden units
-#    (`vaelib.priors.GTMPrior(2, hidden_dim=16)`), put it into a fresh VAE, train it and
-#    compare its parameter count and test −ELBO with the one above.
-# 2. Train the GTM prior on the square $[-1, 1]^2$ (`make_vae("gtm", grid_range=1.0)`) and
-#    draw its sheet. Is it less folded than the one of section 4?
+# 1. Build GTM priors whose network has 16 hidden units instead of 256, three seeds
+#    (`vaelib.train_seeds("gtm", data, seeds=3, hidden_dim=16)`: the option goes to the prior),
+#    and compare their parameter count and test −ELBO with the three GTM runs of section 7
+#    (`scores["GTM"]`). Does the smaller network cost anything?
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 1</summary>
+#
+# The count falls from tens of thousands to a few hundred (2 → 16 → 16 → 4 units: 404
+# parameters, 16 of them mixing logits), under 1% of the book-sized prior. But the smaller
+# network costs test −ELBO: over three seeds each, its mean is higher than the book-sized
+# GTM's by more than the seed-to-seed spread. Section 8's economy is about the cost of one
+# *more* component (a logit); the components themselves still have to be made by the
+# network. A likely reason for the loss: on the book's square $[-10, 10]^2$ most first-layer
+# units are saturated (section 6), so a narrow network has only a few step-like features from
+# which to build sixteen well-placed components, and a training of seconds in which to do it.
+# "Few parameters" is a property of the grid, not a licence to shrink the map.
+#
+# ```python
+# narrow_runs = vaelib.train_seeds("gtm", data, seeds=3, hidden_dim=16, progress=False)
+# narrow_scores = vaelib.SeedStats(vaelib.negative_elbo(m, data.test) for m in narrow_runs)
+# narrow_count, book_count = narrow_runs[0].prior.num_parameters(), gtm.prior.num_parameters()
+# print(f"parameters: {narrow_count:,} with 16 hidden units, {book_count:,} with 256")
+# print(f"test −ELBO: {narrow_scores:.2f} with 16 hidden units, {scores['GTM']:.2f} with 256")
+# vaelib.check("the 16-unit prior has 404 parameters, under 1% of the book-sized one's",
+#              narrow_count == 404 and narrow_count < 0.01 * book_count)
+# vaelib.expect_lower("the book-sized network's test −ELBO is lower, by more than the seed spread (three seeds each)",
+#                     scores["GTM"], narrow_scores)
+# ```
+#
+# </details>
+
+# %% [markdown]
+# 2. **The GTM by hand, and the size of its square.** (a) Write the two pieces of a GTM
+#    prior from scratch. First the grid: `grid_size` $\times$ `grid_size` points spread evenly
+#    over $[-r, r]^2$ ($r$ = `grid_range`), both edges included, in any order. Then the
+#    log-density with uniform weights $1/K$, as in Bishop's GTM (a vaelib GTM prior before
+#    training is one: its mixture logits start at 0): the grid through the network, whose
+#    output holds the $L$ means, then the $L$ log-variances (as `prior.network` does), and
+#    $$\log p(z) = \operatorname{logsumexp}_k \Big[\sum_{l=1}^L \log \mathcal{N}\big(z_l;\ \mu_{kl},\ \exp(\log\sigma^2_{kl})\big)\Big] - \log K.$$
+#    The checks run your functions with fresh sizes, a fresh network and $L = 3$. (b) Train
+#    the GTM prior on the square $[-1, 1]^2$, three seeds
+#    (`vaelib.train_seeds("gtm", data, seeds=3, grid_range=1.0)`), and draw the sheet of
+#    seed 0 as in section 4. Is it less folded than the one of section 4? Does the test −ELBO
+#    change?
+
+# %% tags=["exercise"]
+def my_gtm_grid(grid_size, grid_range):
+    """The grid_size ** 2 points spread evenly over [-grid_range, grid_range]^2, edges included: -> (K, 2)"""
+    ...  # your code here
+
+
+# %%
+exercises.check_gtm_grid(my_gtm_grid)
+
+
+# %% tags=["exercise"]
+def my_gtm_log_prob(z, network, grid_size, grid_range):
+    """log p(z) of the GTM prior with uniform weights 1/K. z: (N, L) -> (N,); network: (K, 2) -> (K, 2 L)"""
+    ...  # your code here
+
+
+# %%
+exercises.check_gtm_log_prob(my_gtm_log_prob)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 2</summary>
+#
+# (a) `torch.linspace(-r, r, k)` gives the $k$ values of one axis with both edges (its third
+# argument counts points, not intervals; `torch.arange` would leave out $+r$), and the grid is
+# every *pair* of them, $k^2$ points: `torch.meshgrid`, flattened (pairing the axis with itself
+# gives only the diagonal). The order does not matter here because all weights are equal. The
+# density is the mixture of notebook 3 with $w_k = 1/K$: a sum over the $L$ dimensions inside
+# each component, then the log-sum-exp over the $K$ components, minus $\log K$; the standard
+# deviation is $\exp(\tfrac12 \log\sigma^2)$. On a fresh GTM prior it agrees with vaelib.
+#
+# ```python
+# def my_gtm_grid(grid_size, grid_range):
+#     """The grid_size ** 2 points spread evenly over [-grid_range, grid_range]^2, edges included: -> (K, 2)"""
+#     axis = torch.linspace(-grid_range, grid_range, grid_size)  # grid_size points, both edges
+#     first, second = torch.meshgrid(axis, axis, indexing="ij")  # every pair (u1, u2)
+#     return torch.stack([first.reshape(-1), second.reshape(-1)], dim=1)
+#
+#
+# def my_gtm_log_prob(z, network, grid_size, grid_range):
+#     """log p(z) of the GTM prior with uniform weights 1/K. z: (N, L) -> (N,); network: (K, 2) -> (K, 2 L)"""
+#     grid = my_gtm_grid(grid_size, grid_range)
+#     means, logvars = network(grid).chunk(2, dim=-1)  # (K, L) each
+#     per_dimension = Normal(means, torch.exp(0.5 * logvars)).log_prob(z[:, None, :])  # (N, K, L)
+#     return torch.logsumexp(per_dimension.sum(-1), dim=1) - math.log(len(grid))  # sum over L, then mix, weight 1/K
+#
+#
+# for feedback in (exercises.check_gtm_grid(my_gtm_grid), exercises.check_gtm_log_prob(my_gtm_log_prob)):
+#     print(feedback)
+#     assert feedback, feedback
+#
+# fresh = vaelib.make_vae("gtm", seed=0).prior  # untrained: mixture logits 0, uniform weights
+# with torch.no_grad():
+#     gap = (my_gtm_log_prob(z, fresh.network, fresh.grid_size, fresh.grid_range) - fresh.log_prob(z)).abs().max()
+# vaelib.check("my density equals an untrained vaelib GTM prior's, within 1e-4", gap < 1e-4)
+# ```
+#
+# (b) Much less: it hardly folds, if at all. A fold is where the sheet turns over, so count it:
+# each small cell of the $13 \times 13$ sheet has an orientation (the sign of the cross product
+# of its two edges in latent space), and a sheet without folds keeps one orientation
+# everywhere. On $[-1, 1]^2$ under 2% of the cells are turned over, in each of the three
+# seeds; on the book's square over a quarter are, in each seed. The reason is section 6's: on
+# the small square the first layer starts in the linear range of its tanh, so the map is a
+# smooth, gently bent function of $u$, and turning the sheet over would take a much stronger
+# bend; on $[-10, 10]^2$ the saturated units switch between $-1$ and $+1$ along lines through
+# the square and scramble the order of the grid points in latent space. The test −ELBO does not
+# care: the two squares differ by less than the seed-to-seed spread. The folds are a matter of
+# how readable the map is, not of how well the prior fits.
+#
+# ```python
+# def turned_over(prior, n=SHEET):
+#     """Share of the n x n sheet's cells whose orientation in latent space is the less common one."""
+#     with torch.no_grad():
+#         means = prior.components_at(prior.fine_grid(n))[0].view(n, n, -1)  # (n, n, 2), rows: u1
+#     along_1, along_2 = means[1:, :-1] - means[:-1, :-1], means[:-1, 1:] - means[:-1, :-1]
+#     signed_area = along_1[..., 0] * along_2[..., 1] - along_1[..., 1] * along_2[..., 0]
+#     positive = float((signed_area > 0).double().mean())
+#     return min(positive, 1 - positive)
+#
+#
+# unit_square_runs = vaelib.train_seeds("gtm", data, seeds=3, grid_range=1.0, progress=False)
+# flips = {"[-1, 1]²": [turned_over(m.prior) for m in unit_square_runs], "[-10, 10]²": [turned_over(m.prior) for m in gtm_runs]}
+# for square, shares in flips.items():
+#     print(f"grid on {square}: cells turned over, seeds 0, 1, 2: {', '.join(f'{v:.0%}' for v in shares)}")
+# vaelib.check("on [-1, 1]² under 2% of the sheet's cells are turned over, on [-10, 10]² over a quarter (each seed)",
+#              max(flips["[-1, 1]²"]) < 0.02 and min(flips["[-10, 10]²"]) > 0.25)
+# unit_square_scores = vaelib.SeedStats(vaelib.negative_elbo(m, data.test) for m in unit_square_runs)
+# vaelib.expect_within_noise("GTM on [-1, 1]² and on [-10, 10]²: no difference in test −ELBO beyond the seed spread",
+#                            unit_square_scores, scores["GTM"])
+# vaelib.plots.mixture_components(unit_square_runs[0], data.test, sheet=SHEET, title="GTM prior, grid on $[-1, 1]^2$")
+# ```
+#
+# </details>
+
+# %% [markdown]
 # 3. Walk across the square: the map is defined everywhere, not only at the grid points.
 #    Draw the pseudo-inputs $16\,\sigma(g_\theta(u))$ at 9 evenly spaced points $u$ on the
 #    line $u_2 = 0$, from one side of the square to the other, for both GTM-VampPriors of
 #    section 6 (`prior.network(points)` gives $g_\theta$). Which one morphs, which one jumps?
+#    Say it with a number too: how much of the walk's total change happens in its largest step?
 
-# %% jupyter={"source_hidden": true}
-# Solution 1: the grid's economy with a network of 2 -> 16 -> 16 -> 4 units.
-small = vaelib.make_vae("gtm", seed=0)
-small = vaelib.VAE(small.encoder, small.decoder, vaelib.priors.GTMPrior(2, hidden_dim=16), config=small.config)
-print(f"parameters: {small.prior.num_parameters():,} (book-sized network: {gtm.prior.num_parameters():,})")
-vaelib.fit(small, data, seed=0, progress=False)
-torch.manual_seed(0)
-small_score = vaelib.negative_elbo(small, data.test)
-
-# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
-print(f"test −ELBO: {small_score:.2f} with 16 hidden units, {scores['GTM'].values[0]:.2f} with 256 "
-      f"(one seed each; the seed spread of section 7 is {scores['GTM'].spread:.2f})")
-
-# %% jupyter={"source_hidden": true}
-# Solution 2
-gtm_small_square = vaelib.make_vae("gtm", seed=0, grid_range=1.0)
-vaelib.fit(gtm_small_square, data, seed=0, progress=False)
-vaelib.plots.mixture_components(gtm_small_square, data.test, sheet=SHEET, title="GTM prior, grid on $[-1, 1]^2$")
-
-# %% jupyter={"source_hidden": true}
-# Solution 3: the small square morphs step by step; the book's square jumps where many
-# saturated units flip at once.
-fig, axes = plt.subplots(2, 1, figsize=(6.4, 2.1), layout="constrained")
-for ax, (square, model) in zip(axes, [("[-1, 1]²", gtm_vamp_small), ("[-10, 10]²", gtm_vamp)]):
-    prior = model.prior
-    reach = float(prior.grid.abs().max())
-    points = torch.stack([torch.linspace(-reach, reach, 9), torch.zeros(9)], dim=1)
-    with torch.no_grad():
-        walk = (prior.encoder.num_values - 1) * torch.sigmoid(prior.network(points))
-    vaelib.plots.pseudo_inputs(walk, ax=ax, ncols=9, vmax=16, title=f"grid on {square}: $u_1$ from {-reach:g} to {reach:g}, $u_2 = 0$")
-plt.close(fig)
-fig
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 3</summary>
+#
+# The small square morphs, the book's square jumps. Measure each step of a finer walk (33
+# points, 32 steps) as the mean absolute change of the pixels: a morph spreads the change over
+# many steps, a jump puts most of it into one. On $[-1, 1]^2$ the largest step carries under 20%
+# of the walk's total change in each of the three seeds; on $[-10, 10]^2$ over 40% in each seed.
+# Two saturations make the jumps. The first layer's units, saturated on the big square
+# (section 6), each switch from $-1$ to $+1$ where the walk crosses their line, so the network's
+# output changes in steps; and the sigmoid that makes the pixels is saturated too, so a pixel
+# does not fade from black to white, it flips (the black-and-white pseudo-inputs of section 5).
+# On the small square neither happens, and the strokes shift a little with every step: the
+# topographic map the GTM is named for.
+#
+# ```python
+# def walk(prior, steps):
+#     """Pseudo-inputs at `steps` evenly spaced points from one side of the square to the other on u2 = 0."""
+#     reach = float(prior.grid.abs().max())
+#     points = torch.stack([torch.linspace(-reach, reach, steps), torch.zeros(steps)], dim=1)
+#     with torch.no_grad():
+#         return (prior.encoder.num_values - 1) * torch.sigmoid(prior.network(points)), reach
+#
+#
+# def largest_step_share(prior):
+#     """The share of a 33-point walk's total pixel change that happens in its largest step."""
+#     images, _ = walk(prior, 33)
+#     changes = (images[1:] - images[:-1]).abs().mean(dim=1)
+#     return float(changes.max() / changes.sum())
+#
+#
+# shares = {"[-1, 1]²": [largest_step_share(m.prior) for m in small_runs],
+#           "[-10, 10]²": [largest_step_share(m.prior) for m in gtm_vamp_runs]}
+# for square, values in shares.items():
+#     print(f"grid on {square}: the largest of 32 steps carries {', '.join(f'{v:.0%}' for v in values)} of the change")
+# vaelib.check("the largest step carries under 20% of the change on [-1, 1]², over 40% on [-10, 10]² (each seed)",
+#              max(shares["[-1, 1]²"]) < 0.2 and min(shares["[-10, 10]²"]) > 0.4)
+#
+# fig, axes = plt.subplots(2, 1, figsize=(6.4, 2.1), layout="constrained")
+# for ax, (square, model) in zip(axes, [("[-1, 1]²", gtm_vamp_small), ("[-10, 10]²", gtm_vamp)]):
+#     images, reach = walk(model.prior, 9)
+#     vaelib.plots.pseudo_inputs(images, ax=ax, ncols=9, vmax=16, title=f"grid on {square}: $u_1$ from {-reach:g} to {reach:g}, $u_2 = 0$")
+# plt.close(fig)
+# fig
+# ```
+#
+# </details>
