@@ -4,6 +4,7 @@
     python tools/notebooks.py check              # every pair in sync, headers as measured? (exit 1 if not)
     python tools/notebooks.py headers            # rewrite headers and README from build.json (no run)
     python tools/notebooks.py solutions [NAME ...]  # run every solution's code in place (exit 1 if one fails)
+    python tools/notebooks.py student --out DIR [NAME ...]  # the student edition: no solutions
 
 ``build`` executes each notebook from its ``.py`` in a fresh kernel with the full
 training budget, removes what churns between runs (widget state, execution timings),
@@ -19,6 +20,11 @@ and it compares every header line and README run time with ``build.json``.
 ``solution`` (a closed ``<details>``, so it stays hidden on GitHub and in JupyterLab until
 opened), its code a fenced ```` ```python ```` block; each block becomes a code cell right
 after its solution cell and the notebook runs top to bottom in a fresh kernel.
+``student`` writes the student edition to DIR: each ``.ipynb`` with its outputs, less the cells
+tagged ``solution``; the exercise cells (tagged ``exercise``) stay as committed, skeletons whose
+body is ``...``. The committed notebooks are the teacher's edition. It refuses (exit 1, nothing
+written) when an exercise cell has no ``...`` line, when a code cell of the exercise section is
+still hidden (the old solution style) or when a solution would survive untagged.
 """
 
 from __future__ import annotations
@@ -372,6 +378,121 @@ def run_solutions(py: Path) -> list[str]:
     return []
 
 
+# ---------------------------------------------------------------------------------------
+# The student edition: the committed notebooks less their solutions
+# ---------------------------------------------------------------------------------------
+#: The tag of the code cells a student fills in (a skeleton whose body is `...  # your code here`).
+EXERCISE_TAG = "exercise"
+#: The line of an exercise cell that the student replaces: `...`, maybe with a comment.
+SKELETON_LINE = re.compile(r"^[ \t]*\.\.\.[ \t]*(#.*)?$", re.MULTILINE)
+#: Where a notebook's exercise section starts: this heading in a Markdown cell.
+EXERCISES_HEADING = re.compile(r"^## Exercises[ \t]*$", re.MULTILINE)
+#: A heading of a new section (`# ` or `## `), which ends the exercise section.
+SECTION_HEADING = re.compile(r"^##? \S", re.MULTILINE)
+#: What only a solution shows: found in a student edition, a solution cell lost its tag.
+SOLUTION_MARK = "<summary>Solution"
+
+
+def exercise_section(notebook) -> range:
+    """The indices of the cells of the exercise section: from the Markdown cell with the
+    `## Exercises` heading to the next `#`/`##` heading (or the end); empty when there is none."""
+    cells = notebook.cells
+    start = next(
+        (i for i, c in enumerate(cells) if c.cell_type == "markdown" and EXERCISES_HEADING.search(c.source)), None
+    )
+    if start is None:
+        return range(0)
+    end = next(
+        (
+            i
+            for i in range(start + 1, len(cells))
+            if cells[i].cell_type == "markdown" and SECTION_HEADING.match(cells[i].source.lstrip())
+        ),
+        len(cells),
+    )
+    return range(start, end)
+
+
+def is_solution(cell) -> bool:
+    return SOLUTION_TAG in cell.metadata.get("tags", [])
+
+
+def strings(node) -> list[str]:
+    """Every string of a notebook's JSON (a list of strings, as nbformat may store a source, as one)."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for value in node.values() for s in strings(value)]
+    if isinstance(node, list):
+        if node and all(isinstance(item, str) for item in node):
+            return ["".join(node)]
+        return [s for item in node for s in strings(item)]
+    return []
+
+
+def student_problems(notebook, name: str) -> list[str]:
+    """Why ``notebook`` cannot go to students as its edition without solutions (empty: it can)."""
+    problems = []
+    section = exercise_section(notebook)
+    for index, cell in enumerate(notebook.cells):
+        where = f"{name} cell {index}"
+        if EXERCISE_TAG in cell.metadata.get("tags", []):
+            if cell.cell_type != "code":
+                problems.append(f"{where} is tagged {EXERCISE_TAG!r} but is not a code cell")
+            elif not SKELETON_LINE.search(cell.source):
+                problems.append(
+                    f"{where} is tagged {EXERCISE_TAG!r} but has no `...` line for the student to fill in: "
+                    f"the committed exercise cell is the skeleton (`...  # your code here`), its answer goes "
+                    f"in the solution:\n{cell.source}"
+                )
+            if is_solution(cell):
+                problems.append(f"{where} is tagged both {EXERCISE_TAG!r} and {SOLUTION_TAG!r}")
+        hidden = {k for k, v in cell.metadata.get("jupyter", {}).items() if k.endswith("_hidden") and v}
+        if index in section and cell.cell_type == "code" and hidden:
+            problems.append(
+                f"{where}: a code cell of the exercise section is hidden ({', '.join(sorted(hidden))}), the old "
+                f"way of hiding a solution: move it into a Markdown <details> cell tagged {SOLUTION_TAG!r} "
+                "(notebooks/AUTHORING.md)"
+            )
+    for index, cell in enumerate(notebook.cells):
+        if not is_solution(cell) and any(SOLUTION_MARK in s for s in strings(cell)):
+            problems.append(
+                f"{name} cell {index} shows {SOLUTION_MARK!r} but is not tagged {SOLUTION_TAG!r}: "
+                "it would reach the students"
+            )
+    return problems
+
+
+def student_edition(notebook):
+    """A copy of ``notebook`` without the cells tagged ``solution``; every other cell as it is."""
+    result = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    result.cells = [cell for cell in result.cells if not is_solution(cell)]
+    return result
+
+
+def write_student_edition(out: Path, names=()) -> list[str]:
+    """Write the student edition of the notebooks matching ``names`` (default all) to ``out``.
+    -> the problems that stopped it (empty: written); nothing is written when there are any."""
+    out = Path(out).resolve()
+    if out == NOTEBOOKS.resolve():
+        return [f"--out {out} is the notebooks' own folder: the student edition would overwrite the teacher's"]
+    selected = [ipynb for _, ipynb in pairs() if not names or any(n in ipynb.stem for n in names)]
+    if not selected:
+        return [f"no notebook matches {list(names)}; notebooks: {[p[1].stem for p in pairs()]}"]
+    notebooks = {ipynb: nbformat.read(ipynb, as_version=4) for ipynb in selected}
+    problems = [p for ipynb, notebook in notebooks.items() for p in student_problems(notebook, ipynb.name)]
+    if problems:
+        return problems
+    out.mkdir(parents=True, exist_ok=True)
+    for ipynb, notebook in notebooks.items():
+        edition = student_edition(notebook)
+        nbformat.write(edition, out / ipynb.name)
+        exercises = sum(EXERCISE_TAG in c.metadata.get("tags", []) for c in edition.cells)
+        removed = len(notebook.cells) - len(edition.cells)
+        print(f"{out / ipynb.name}: {removed} solutions removed, {exercises} exercise cells to fill in")
+    return []
+
+
 def check() -> list[str]:
     """Every pair out of sync, every header or README run time that disagrees with build.json (empty: all agree)."""
     return pair_problems() + timing_problems()
@@ -421,6 +542,9 @@ def main(argv=None) -> int:
     sub.add_parser("solutions", help="run every solution's code in place").add_argument(
         "names", nargs="*", help="parts of notebook names (default: all)"
     )
+    student = sub.add_parser("student", help="write the student edition (the notebooks less their solutions)")
+    student.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write it")
+    student.add_argument("names", nargs="*", help="parts of notebook names (default: all)")
     args = parser.parse_args(argv)
     if args.command == "build":
         build(args.names)
@@ -436,6 +560,11 @@ def main(argv=None) -> int:
             print(f"{py.name}: {count} solution blocks, {outcome} ({time.perf_counter() - started:.0f} s)")
             problems += found
         print("\n\n".join(problems))
+        return 1 if problems else 0
+    if args.command == "student":
+        problems = write_student_edition(args.out, args.names)
+        if problems:
+            print("no student edition written:\n" + "\n".join(problems), file=sys.stderr)
         return 1 if problems else 0
     if args.command == "headers":
         missing = apply_record(read_record())
