@@ -464,8 +464,9 @@ exercises.check_elbo(my_elbo)
 # (b) The entropy of a Gaussian with standard deviations $\sigma_l$ is
 # $\sum_l \frac12 \log(2\pi e\, \sigma_l^2)$. The Monte Carlo estimate averages $-\log q(z|x)$ over
 # 10,000 draws; its standard error is the standard deviation of $\log q$ over the draws divided by
-# $\sqrt{10{,}000} = 100$, and the two agree within a few of those (the code checks 4). Both are
-# negative here: the trained posteriors are narrower than $1/\sqrt{2\pi e}$ (section 4).
+# $\sqrt{10{,}000} = 100$, and the two agree within a few of those (the code checks 4). Both can
+# be negative: a posterior narrower than $1/\sqrt{2\pi e}$ per dimension has negative entropy
+# (section 3).
 #
 # ```python
 # import torch.nn.functional as F
@@ -505,17 +506,19 @@ exercises.check_elbo(my_elbo)
 # %% [markdown] tags=["solution"]
 # <details><summary>Solution to exercise 2</summary>
 #
-# The 8s cost the most, closely followed by the 2s and the 5s: several nats above the average
-# digit, and over 10 nats above the 1s, the cheapest (section 4 checked that). Two reasons add up.
-# These digits have the most ink in the most varied places (loops, a bar, a hook), so two latent
-# numbers pin down less of each image. And their codes share the crowded centre of the latent
+# The 8s, the 2s and the 5s are hard: each costs over 2 nats more than the average test image
+# (the code prints every digit), and the hardest digit costs over 10 nats more than the 1s, the
+# cheapest (section 4 checked that). Two reasons add up. These digits are written in many ways
+# (an 8's two loops, a 2's hook and bar, a 5's bar and belly), so two latent numbers pin down
+# less of each image. And their codes share the crowded centre of the latent
 # space: the posterior means nearest the origin are mostly 8s, 2s and 5s. Where codes of several
 # digits overlap, the decoder cannot tell from $z$ which digit it has, so it hedges between them
 # and every one of them pays for it in reconstruction. A 1 is a single stroke, and its codes sit
 # out on an arm of their own, where no other digit competes.
 #
-# The gaps between 8, 2 and 5 are about one standard error of a digit's mean (1 to 2 nats), so
-# their order can change with the training seed; their distance from the average digit cannot.
+# The gaps between the 8s, 2s and 5s are about one standard error of a digit's mean (1 to 2
+# nats), so their order can change with the training seed; their distance from the average
+# image does not.
 #
 # ```python
 # labels = data.test_labels
