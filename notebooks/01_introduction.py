@@ -60,8 +60,9 @@
 #   compare all priors.
 # - **Widgets** (live training views, sliders) need a running kernel. Where a notebook is only
 #   viewed (on GitHub, say), a static picture of the same view follows each of them.
-# - **Exercises** close every notebook; their solutions are in code cells that are collapsed:
-#   click the ellipsis (or the blue bar beside the cell) to open one.
+# - **Exercises** close every notebook. Some ask you to write a piece of code and check it
+#   (`exercises.check_...` answers in one line, naming the usual mistakes); every solution is
+#   hidden in a closed box, *Solution to exercise N*: click it to open.
 # - Numbers from training (losses, KLs) change a little with the CPU, and more with the training
 #   seed: notebook 2 measures how much, and from then on a difference smaller than that counts
 #   as no difference. The pictures and the conclusions do not change; each conclusion is followed
@@ -77,7 +78,7 @@ import torch
 from IPython.display import Image, display
 
 import vaelib
-from vaelib import check
+from vaelib import check, exercises
 
 data = vaelib.load_digits()
 data
@@ -417,45 +418,165 @@ display(Image(explorer.image.value))
 # latent space the exact value shows by how much; the book's "nll" is the −ELBO, about a nat
 # above $-\log p(x)$ here. The next notebook looks hard at the standard Gaussian prior through
 # this lens; notebooks 3-6 replace it with priors that can follow the codes.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. Which digit is hardest to reconstruct? Average the reconstruction term of the test images
-#    per digit (the tensor `reconstruction` above has one number per test image).
-# 2. Check the closed-form entropy: for the first test image, estimate
-#    $-\mathbb{E}_{q(z|x)}[\log q(z|x)]$ with 10,000 samples and compare it with the closed form,
-#    `model.elbo(x).entropy`.
+# 1. **Write the ELBO.** Section 3 split the ELBO as reconstruction − KL. Write it yourself,
+#    for the variant of this VAE with 0/1 pixels (`vaelib.load_digits(binarize=True)` and
+#    `vaelib.make_vae("standard", likelihood="bernoulli")`): the decoder gives one logit
+#    $\ell_d$ per pixel, $p(x_d = 1 \mid z) = \sigma(\ell_d)$, and with the standard normal
+#    prior the KL has a closed form (notebook 2 derives it):
+#    $$\mathrm{ELBO}(x) = \sum_{d=1}^{D} \big[x_d \log \sigma(\ell_d) + (1 - x_d) \log\big(1 - \sigma(\ell_d)\big)\big]
+#    \;-\; \frac12 \sum_{l=1}^{L} \big(\mu_l^2 + \sigma_l^2 - \log \sigma_l^2 - 1\big),
+#    \qquad \sigma_l^2 = \exp(\text{logvar}_l).$$
+#    (a) Fill in `my_elbo` below: the logits are the decoder's at one sample $z \sim q(z|x)$,
+#    `mean` and `logvar` the encoder's; return one number per image. The check compares it with
+#    `torch.distributions` on fresh inputs and names the usual slips.
+#    (b) A closed form is an expectation done by hand, so sampling can check it. For the first
+#    test image, estimate the entropy $-\mathbb{E}_{q(z|x)}[\log q(z|x)]$ with 10,000 samples and
+#    compare it with the closed form `model.elbo(x).entropy`.
+
+# %% tags=["exercise"]
+def my_elbo(x, logits, mean, logvar):
+    """The ELBO of each image: x (B, D) of 0s and 1s, logits (B, D), mean (B, L), logvar (B, L) -> (B,)"""
+    ...  # your code here
+
+
+# %%
+exercises.check_elbo(my_elbo)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 1</summary>
+#
+# (a) Each pixel is a Bernoulli variable, so $\log p(x|z)$ is a **sum** over the 64 pixels of
+# $\log \sigma(\ell_d)$ for a 1 and $\log(1 - \sigma(\ell_d)) = \log \sigma(-\ell_d)$ for a 0:
+# exactly minus the binary cross-entropy, which `F.binary_cross_entropy_with_logits` computes
+# stably from the logits. The KL is the closed form above, summed over the $L$ dimensions, with
+# $\sigma_l^2 = \exp(\text{logvar}_l)$ (the variance; the standard deviation is
+# $\exp(\text{logvar}_l / 2)$). The KL is *subtracted*: it is never negative, and it is what the
+# ELBO pays for keeping the codes near the prior. Training minimises the negative of this number,
+# the loss; the ELBO itself, a log-probability of discrete pixels minus a KL, is always below 0.
+# vaelib's `model.elbo` computes the same reconstruction (`Decoder.log_prob`), but estimates the
+# log-prior with the same sample $z$ and takes the entropy in closed form: the two estimates agree
+# on average over $z$, not draw by draw.
+#
+# (b) The entropy of a Gaussian with standard deviations $\sigma_l$ is
+# $\sum_l \frac12 \log(2\pi e\, \sigma_l^2)$. The Monte Carlo estimate averages $-\log q(z|x)$ over
+# 10,000 draws; its standard error is the standard deviation of $\log q$ over the draws divided by
+# $\sqrt{10{,}000} = 100$, and the two agree within a few of those (the code checks 4). Both can
+# be negative: a posterior narrower than $1/\sqrt{2\pi e}$ per dimension has negative entropy
+# (section 3).
+#
+# ```python
+# import torch.nn.functional as F
+#
+#
+# def my_elbo(x, logits, mean, logvar):
+#     """The ELBO of each image: x (B, D) of 0s and 1s, logits (B, D), mean (B, L), logvar (B, L) -> (B,)"""
+#     reconstruction = -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)  # log p(x|z)
+#     kl = 0.5 * (mean**2 + torch.exp(logvar) - logvar - 1).sum(-1)  # KL(q(z|x) || N(0, I))
+#     return reconstruction - kl
+#
+#
+# feedback = exercises.check_elbo(my_elbo)
+# print(feedback)
+# assert feedback, feedback
+#
+# # (b) the closed-form entropy against 10,000 samples, for the first test image
+# x = data.test[:1]
+# torch.manual_seed(0)
+# with torch.no_grad():
+#     q = model.posterior(x)
+#     log_q = q.log_prob(q.sample((10_000,)))
+#     closed_form = float(model.elbo(x).entropy)
+# monte_carlo, standard_error = float(-log_q.mean()), float(log_q.std() / 100)
+# print(f"Monte Carlo: {monte_carlo:.3f} ± {standard_error:.3f}, closed form: {closed_form:.3f}")
+# check("the Monte Carlo entropy agrees with the closed form within 4 standard errors",
+#       abs(monte_carlo - closed_form) < 4 * standard_error)
+# ```
+#
+# </details>
+
+# %% [markdown]
+# 2. Which digits are hardest to reconstruct, and why those? Average the reconstruction term of
+#    the test images per digit (the tensor `reconstruction` of section 4 has one number per test
+#    image), then look at which digits' codes lie nearest the origin.
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 2</summary>
+#
+# The 8s, the 2s and the 5s are hard: each costs over 2 nats more than the average test image
+# (the code prints every digit), and the hardest digit costs over 10 nats more than the 1s, the
+# cheapest (section 4 checked that). Two reasons add up. These digits are written in many ways
+# (an 8's two loops, a 2's hook and bar, a 5's bar and belly), so two latent numbers pin down
+# less of each image. And their codes share the crowded centre of the latent
+# space: the posterior means nearest the origin are mostly 8s, 2s and 5s. Where codes of several
+# digits overlap, the decoder cannot tell from $z$ which digit it has, so it hedges between them
+# and every one of them pays for it in reconstruction. A 1 is a single stroke, and its codes sit
+# out on an arm of their own, where no other digit competes.
+#
+# The gaps between the 8s, 2s and 5s are about one standard error of a digit's mean (1 to 2
+# nats), so their order can change with the training seed; their distance from the average
+# image does not.
+#
+# ```python
+# labels = data.test_labels
+# cost = -reconstruction  # nats per test image, from section 4
+# per_digit = {d: float(cost[labels == d].mean()) for d in range(10)}
+# for digit, value in sorted(per_digit.items(), key=lambda item: -item[1]):
+#     error = float(cost[labels == digit].std() / (labels == digit).sum().sqrt())
+#     print(f"digit {digit}: -reconstruction {value:6.2f} ± {error:.2f} nats")
+# crowded = (8, 2, 5)
+# check("8s, 2s and 5s each cost more than the average test image, by over 2 nats",
+#       all(per_digit[d] > float(cost.mean()) + 2 for d in crowded))
+# check("the hardest digit costs over 10 nats more than the 1s", max(per_digit.values()) > per_digit[1] + 10)
+# with torch.no_grad():
+#     nearest_origin = model.encoder(data.test)[0].norm(dim=1).argsort()[:20]
+# print("digits of the 20 posterior means nearest the origin:", labels[nearest_origin].tolist())
+# check("most of the 20 codes nearest the origin (over half) are 8s, 2s and 5s",
+#       sum(int(labels[i]) in crowded for i in nearest_origin) > 10)
+# ```
+#
+# </details>
+
+# %% [markdown]
 # 3. Decode the prior's most likely point, $z = (0, 0)$. Is it one of the digits? Compare it with
-#    the decoded posterior mean of a test image whose code lies near the origin.
+#    the test image whose posterior mean lies nearest the origin, decoded and as it is, and measure
+#    how sure the decoder is at the origin: the entropy of $p(x|z)$, summed over the pixels.
 
-# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
-# Solution 1
-per_digit = {d: float(-reconstruction[data.test_labels == d].mean()) for d in range(10)}
-for digit, value in sorted(per_digit.items(), key=lambda item: item[1]):
-    print(f"digit {digit}: -reconstruction {value:6.2f} nats")
-
-# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
-# Solution 2
-x = data.test[:1]
-torch.manual_seed(0)
-with torch.no_grad():
-    q = model.posterior(x)
-    z = q.sample((10_000,))
-    log_q = q.log_prob(z)
-    closed_form = float(model.elbo(x).entropy)
-monte_carlo, standard_error = float(-log_q.mean()), float(log_q.std() / 100)
-print(f"Monte Carlo: {monte_carlo:.3f} ± {standard_error:.3f}, closed form: {closed_form:.3f}")
-check("they agree within 4 standard errors", abs(monte_carlo - closed_form) < 4 * standard_error)
-
-# %% jupyter={"source_hidden": true}
-# Solution 3: the origin decodes to a blend of the digits whose codes crowd around it.
-nearest = int(explorer.codes.norm(dim=1).argmin())
-images = torch.cat([model.decode_mean(torch.zeros(1, 2)), model.decode_mean(explorer.codes[nearest : nearest + 1]),
-                    data.test[nearest : nearest + 1].float()])
-fig, axes = plt.subplots(1, 3, figsize=(5, 2), layout="constrained")
-for ax, image, title in zip(axes, images, ["z = (0, 0)", "nearest code", "its test image"]):
-    ax.imshow(image.view(8, 8), cmap=vaelib.plots.IMAGE_CMAP, vmin=0, vmax=16)
-    ax.set_title(title, fontsize=9)
-    ax.set_axis_off()
-plt.close(fig)
-fig
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 3</summary>
+#
+# The origin decodes to no clear digit: a grey blend of the digits whose codes crowd around it
+# (exercise 2: mostly 8s, 2s and 5s). The decoder was trained to reconstruct the images whose
+# codes land near the origin, and they belong to several digits, so the best it can do there is
+# an average of them. The test image nearest the origin decodes to almost the same blend,
+# although the image itself is a clear digit: its code is too close to those of other digits
+# for two numbers to tell them apart. The entropy measures the hedging: the decoder is less sure
+# of the pixels at the origin than at the code of a typical test image. So the prior's most
+# likely point is the one place where the model is least sure what to draw: "most likely under
+# $p(z)$" says nothing about how good the decoded image is.
+#
+# ```python
+# codes = model.encode(data.test, sample=False)  # posterior means
+# nearest = int(codes.norm(dim=1).argmin())
+# origin = torch.zeros(1, 2)
+# images = torch.cat([model.decode_mean(origin), model.decode_mean(codes[nearest : nearest + 1]),
+#                     data.test[nearest : nearest + 1].float()])
+# with torch.no_grad():  # the entropy of p(x|z), summed over the 64 pixels: nats per image
+#     at_origin = float(model.decoder.distribution(origin).base_dist.entropy().sum(-1))
+#     at_codes = model.decoder.distribution(codes).base_dist.entropy().sum(-1)
+# print(f"decoder entropy: {at_origin:.1f} nats at the origin, median {at_codes.median():.1f} at the test codes")
+# check("the decoder is less sure at the origin than at the median test code", at_origin > at_codes.median())
+# fig, axes = plt.subplots(1, 3, figsize=(5, 2), layout="constrained")
+# titles = ["z = (0, 0)", "nearest code", f"its test image (a {int(data.test_labels[nearest])})"]
+# for ax, image, title in zip(axes, images, titles):
+#     ax.imshow(image.view(8, 8), cmap=vaelib.plots.IMAGE_CMAP, vmin=0, vmax=16)
+#     ax.set_title(title, fontsize=9)
+#     ax.set_axis_off()
+# plt.close(fig)
+# fig
+# ```
+#
+# </details>

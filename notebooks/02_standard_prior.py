@@ -43,7 +43,7 @@ import matplotlib.pyplot as plt
 import torch
 
 import vaelib
-from vaelib import analysis, check
+from vaelib import analysis, check, exercises
 
 data = vaelib.load_digits()
 IWAE_SAMPLES = 100  # importance samples per image for −log p(x) (notebook 1 shows how it approaches the exact value)
@@ -233,9 +233,13 @@ vaelib.plots.posterior_vs_prior(model, data.test)
 
 # %% [markdown]
 # $q(z)$ is lumpy and star-shaped, one lump or arm per group of digits; the prior is a smooth
-# round hill. The hatched regions, outlined in blue, are the **holes**: places where $q(z)$ is less
-# than a tenth of $p(z)$. (The figure hatches them where the prior holds 99% of its mass; the
-# last 1% is spread thinly over the tails.) They sit near the rim, between the arms.
+# round hill. The hatched region, outlined in blue, is the **holes**: every point of the grid
+# where $q(z) < 0.1\,p(z)$, the data's codes less than a tenth as dense as the prior's samples,
+# the same definition as the share of holes in the prior's title (section 6). It surrounds the
+# star out to the edge of the grid, because far from the data $q(z)$, a mixture of narrow
+# posteriors, falls off faster than $p(z)$. But the share weighs the holes by the prior's mass,
+# and only 1% of it lies beyond the 99% circle: most of what the share counts are the bays near
+# the rim, between the arms.
 
 # %% [markdown]
 # ## 6. Holes, as one number
@@ -257,6 +261,8 @@ share = vaelib.holes(model, data.test)
 figure = vaelib.plots.posterior_vs_prior(model, data.test)
 plt.close(figure)
 check("the figure's title shows the same share of holes", any(f"{share:.1%}" in ax.get_title() for ax in figure.axes))
+# At most 1% of the prior's mass lies beyond its 99% circle, so with a share above 2% most of it lies inside.
+check("most of the share of holes lies within the 99% circle", share > 2 * 0.01)
 
 # %% tags=["nbval-ignore-output"]
 print(f"{share:.1%} of the samples from the prior land in holes (q(z) < 0.1 p(z))")
@@ -475,39 +481,177 @@ check("and about as large as the seed spread of the −ELBO (within a factor of 
 # to close that gap by making $p(z)$ more like $q(z)$. How much each succeeds is measured against
 # the seed-to-seed spread of one prior: the test −ELBO moves by a few tenths of a nat between
 # seeds, and any difference between priors smaller than that is no difference.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. The holes depend on the threshold. Compute them for ratios 0.01, 0.1 and 0.5
-#    (`vaelib.holes(model, data.test, ratio=...)`). Why must the number grow with the ratio?
-# 2. Walk out of the data: decode points along the ray from the origin through the deepest hole
-#    among the 2000 samples (the one with the smallest $q(z)/p(z)$), at radii 0, 1, ..., 6. Where
-#    does the image stop changing?
-# 3. Which digit pays the most rent $\frac12\|\mu\|^2$ on average, and which the least? Compare
-#    with where its codes sit in Fig. 4.13.
+# 1. **Write the standard prior's two formulas.** Section 4 compared the closed-form KL with the
+#    Monte Carlo estimate that `vaelib` trains with; write both ingredients yourself.
+#    (a) The estimate draws each code with the **reparameterisation trick**,
+#    $z = \mu + \sigma \odot \varepsilon$ with $\varepsilon \sim \mathcal{N}(0, I)$ and
+#    $\sigma = \exp(\tfrac12\,\text{logvar})$: a deterministic, differentiable function of the
+#    encoder's outputs, so that the ELBO's gradient reaches the encoder through $z$. Fill in
+#    `my_reparameterised_sample` (the noise $\varepsilon$ is given); the check compares the values
+#    and makes sure gradients reach `mean` and `logvar`.
+#    (b) Fill in `my_kl`, the closed form of section 4, one number per row, without
+#    `torch.distributions`; the check compares it with `torch.distributions.kl_divergence`.
+#    (c) Split your KL into the rent $\frac12\|\mu\|^2$ and the narrowing fee. Which digits pay
+#    the most rent on average, and which the least? Compare with where their codes sit in Fig. 4.13.
 
-# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
-# Solution 1: a larger ratio counts more points as holes: {q < 0.01 p} ⊂ {q < 0.1 p} ⊂ {q < 0.5 p}.
-shares = {ratio: vaelib.holes(model, data.test, ratio=ratio) for ratio in (0.01, 0.1, 0.5)}
-for ratio, value in shares.items():
-    print(f"ratio {ratio:4}: {value:.1%} of prior samples in holes")
-check("the share grows with the ratio", list(shares.values()) == sorted(shares.values()))
+# %% tags=["exercise"]
+def my_reparameterised_sample(mean, logvar, noise):
+    """z = mean + std * noise, std = exp(logvar / 2): (B, L), (B, L), (B, L) -> (B, L)"""
+    ...  # your code here
 
-# %% jupyter={"source_hidden": true}
-# Solution 2: past the data's edge the image hardly changes: the decoder extrapolates the same picture.
-deepest = samples[log_ratio.argmin()]
-direction = deepest / deepest.norm()
-ray = torch.arange(7.0)[:, None] * direction
-fig, axes = plt.subplots(1, 7, figsize=(8, 1.6), layout="constrained")
-for ax, image, radius_value in zip(axes, model.decode_mean(ray), range(7)):
-    ax.imshow(image.view(8, 8), cmap=vaelib.plots.IMAGE_CMAP, vmin=0, vmax=16)
-    ax.set_title(f"‖z‖ = {radius_value}", fontsize=9)
-    ax.set_axis_off()
-plt.close(fig)
-fig
 
-# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
-# Solution 3
-average_rent = {d: float(rent[data.test_labels == d].mean()) for d in range(10)}
-for digit, value in sorted(average_rent.items(), key=lambda item: -item[1]):
-    print(f"digit {digit}: average rent {value:.2f} nats")
+# %%
+exercises.check_reparameterised_sample(my_reparameterised_sample)
+
+# %% tags=["exercise"]
+def my_kl(mean, logvar):
+    """KL(N(mean, diag exp(logvar)) || N(0, I)) of each row: (B, L), (B, L) -> (B,)"""
+    ...  # your code here
+
+
+# %%
+exercises.check_kl_to_standard_normal(my_kl)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 1</summary>
+#
+# (a) `logvar` is $\log \sigma^2$, so the standard deviation is $\sigma = \exp(\tfrac12\,\text{logvar})$;
+# `exp(logvar)` would be the variance, which shrinks every posterior narrower than the prior and
+# widens every wider one. Scaling standard normal noise by $\sigma$ and shifting it by $\mu$ gives
+# a draw from $\mathcal{N}(\mu, \mathrm{diag}\,\sigma^2)$, and as a function of $\mu$ and
+# $\text{logvar}$ it has the gradients $\partial z / \partial \mu = 1$ and
+# $\partial z / \partial\, \text{logvar} = \tfrac12 \sigma \varepsilon$: that is all the trick is.
+# (`Normal(mean, std).rsample()` computes the same thing; `.sample()` cuts the gradient.)
+#
+# (b) For one dimension, $\mathrm{KL}\big(\mathcal{N}(\mu, \sigma^2) \,\|\, \mathcal{N}(0, 1)\big)
+# = \frac12(\mu^2 + \sigma^2 - \log \sigma^2 - 1)$, with $\log \sigma^2 = \text{logvar}$ as it comes
+# from the encoder. A diagonal Gaussian is a product of independent dimensions, and the KL of a
+# product is the sum of the KLs, so the $L$ terms are **summed** (not averaged). The code also
+# checks that your KL gives section 4's for every test image, and uses both functions for
+# section 4's Monte Carlo estimate.
+#
+# (c) The rent grows with the square of a code's distance from the origin, so the digits whose
+# codes reach out on an arm of their own pay the most, and those packed into the crowded centre
+# the least. On this run the 0s pay more than the average image, and the 8s, which crowd the
+# centre (notebook 1's exercise 2), less than half of it; the digit at the top pays over four
+# times as much as the one at the bottom. The order of the other digits can change with the
+# training seed, because each run lays out the arms anew, but the pattern does not: digits with
+# an arm pay the rent, digits in the centre hardly any. The fee, by contrast, is much the same
+# for every digit: section 4 found that the rent, not the fee, is what differs between images.
+#
+# ```python
+# def my_reparameterised_sample(mean, logvar, noise):
+#     """z = mean + std * noise, std = exp(logvar / 2): (B, L), (B, L), (B, L) -> (B, L)"""
+#     return mean + torch.exp(0.5 * logvar) * noise
+#
+#
+# def my_kl(mean, logvar):
+#     """KL(N(mean, diag exp(logvar)) || N(0, I)) of each row: (B, L), (B, L) -> (B,)"""
+#     return 0.5 * (mean**2 + torch.exp(logvar) - logvar - 1).sum(-1)
+#
+#
+# feedback = exercises.check_reparameterised_sample(my_reparameterised_sample)
+# print(feedback)
+# assert feedback, feedback
+# feedback = exercises.check_kl_to_standard_normal(my_kl)
+# print(feedback)
+# assert feedback, feedback
+#
+# # Section 4 again, with your functions: the closed form, and 200 reparameterised draws per image.
+# check("your KL is section 4's for every test image (within 1e-5)", torch.allclose(my_kl(mean, logvar), kl, atol=1e-5))
+# torch.manual_seed(0)
+# z = my_reparameterised_sample(mean, logvar, torch.randn(200, *mean.shape))  # (200, 447, 2)
+# log_q = torch.distributions.Normal(mean, torch.exp(0.5 * logvar)).log_prob(z).sum(-1)
+# log_p = torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1)
+# draws = (log_q - log_p).mean(1)  # one estimate of the average KL per draw
+# error = float(draws.mean() - my_kl(mean, logvar).mean())
+# check("the Monte Carlo KL of your samples is within 4 standard errors of your closed form",
+#       abs(error) < 4 * float(draws.std()) / math.sqrt(len(draws)))
+#
+# # (c) the rent per digit
+# labels = data.test_labels
+# average_rent = {d: float(rent[labels == d].mean()) for d in range(10)}
+# for digit, value in sorted(average_rent.items(), key=lambda item: -item[1]):
+#     print(f"digit {digit}: average rent {value:.2f} nats, fee {narrowing[labels == digit].mean():.2f} nats")
+# check("the 0s pay more rent than the average image", average_rent[0] > rent.mean())
+# check("the 8s pay less than half the average rent", average_rent[8] < 0.5 * rent.mean())
+# check("the digit at the top pays over four times the rent of the digit at the bottom",
+#       max(average_rent.values()) > 4 * min(average_rent.values()))
+# ```
+#
+# </details>
+
+# %% [markdown]
+# 2. The holes depend on their threshold. Compute them for ratios 0.01, 0.1, 0.5 and 1
+#    (`vaelib.holes(model, data.test, ratio=...)`). Why must the number grow with the ratio, and
+#    not only on average? What share of the *data's* codes can lie in the holes of ratio 0.1?
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 2</summary>
+#
+# A point in a hole of ratio 0.01 ($q < 0.01\,p$) is also in a hole of ratio 0.1 and of 0.5, so
+# the regions are nested and their mass under the prior can only grow with the ratio. The
+# estimates grow too, not only their expectations: `vaelib.holes` draws the same 10,000 prior
+# samples for every ratio (its seed is fixed), and every sample counted at a smaller ratio is
+# counted again at a larger one. At ratio 1 the number is the prior's mass where the data's codes
+# are thinner than the prior at all: more than half of it, because $q(z)$ piles its mass into
+# lumps and arms, where it is denser than $p$, and so is thinner than $p$ over most of the disc.
+#
+# The ratio also bounds the other side. Inside the holes $H$ of ratio $r$, $q(z) < r\,p(z)$
+# everywhere, so the data's codes fall there with probability $q(H) < r\,p(H) \le r$: with
+# $r = 0.1$, under a tenth of the share of holes the title prints. That is what "a hole" means:
+# the prior sends its samples there, the encoder hardly ever sends a code. The threshold 0.1 is
+# a convention; what matters is that every comparison in this collection uses the same one.
+#
+# ```python
+# shares = {ratio: vaelib.holes(model, data.test, ratio=ratio) for ratio in (0.01, 0.1, 0.5, 1.0)}
+# for ratio, value in shares.items():
+#     print(f"ratio {ratio:4}: {value:.1%} of prior samples in holes")
+# check("the share grows with the ratio", list(shares.values()) == sorted(shares.values()))
+# check("at ratio 1, over half of the prior's samples land where q(z) < p(z)", shares[1.0] > 0.5)
+# ```
+#
+# </details>
+
+# %% [markdown]
+# 3. Walk out of the data: decode points along the ray from the origin through the deepest hole
+#    among the 2000 samples of section 7 (the one with the smallest $q(z)/p(z)$), at radii
+#    0, 1, ..., 6. Where does the image stop changing, and why there?
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 3</summary>
+#
+# The image changes most in the first steps, through the crowded centre where the codes of
+# several digits meet, and less and less past the edge of the data (every test code lies
+# within a radius of about 3 of the origin): from radius 4 on, each step changes the image by
+# less than half as much as the first step did. Out there the decoder has never seen a code, and
+# it does not invent anything new: its network is a stack of linear maps and LeakyReLUs, so far
+# enough along a ray it is linear in the radius, its logits only grow in one fixed direction,
+# and the softmax over the 17 grey levels sharpens towards the same picture instead of changing
+# it. That is the extrapolation of section 7: a crisp image, drawn with confidence, that no
+# training image supports.
+#
+# ```python
+# deepest = samples[log_ratio.argmin()]
+# direction = deepest / deepest.norm()
+# ray = torch.arange(7.0)[:, None] * direction
+# images = model.decode_mean(ray)
+# steps = (images[1:] - images[:-1]).abs().mean(1)  # mean change per pixel, in grey levels, per unit of radius
+# print("change per step:", ", ".join(f"{float(step):.2f}" for step in steps))
+# check("every test code lies within radius 3.5", float(mean.norm(dim=1).max()) < 3.5)
+# check("from radius 4 on, each step changes the image by less than half as much as the first",
+#       bool((steps[4:] < 0.5 * steps[0]).all()))
+# fig, axes = plt.subplots(1, 7, figsize=(8, 1.6), layout="constrained")
+# for ax, image, radius_value in zip(axes, images, range(7)):
+#     ax.imshow(image.view(8, 8), cmap=vaelib.plots.IMAGE_CMAP, vmin=0, vmax=16)
+#     ax.set_title(f"‖z‖ = {radius_value}", fontsize=9)
+#     ax.set_axis_off()
+# plt.close(fig)
+# fig
+# ```
+#
+# </details>
