@@ -38,8 +38,10 @@
 import math
 
 import matplotlib.pyplot as plt
+import torch
 
 import vaelib
+from vaelib import exercises
 
 data = vaelib.load_digits()
 x = data.test  # every quantity below is averaged over the 447 test images
@@ -249,36 +251,190 @@ vaelib.check("the swap lowers the test −ELBO, by less than the standard prior'
 # encoder meets every prior half-way, so the gap is a fraction of a nat for all six (which
 # of them gets closest takes several seeds per prior: notebook 9); and the perfect prior, $q(z)$ itself, is too big and too specific to the training set
 # to be the answer.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. The mutual information is bounded: $I_q(x;z) \le \log N$. Check it for every trained
-#    model, and compute how far each is from the bound.
-# 2. Swap the VampPrior model's prior for the aggregated posterior of the *test* images
-#    and measure the marginal KL and the holes. What should they be, and why?
-# 3. Train the standard-prior model with another seed (`seed=1`) and redo its surgery.
-#    Which of the two terms changes more from one seed to the next?
+# 1. **ELBO surgery by hand.** Section 3 called `vaelib.elbo_surgery`; now write its two
+#    integrals yourself, by quadrature on a grid. You get the grid's cell centres `z` (P, 2)
+#    and the area of one cell, the means and log-variances (N, 2) of N Gaussian posteriors
+#    $q(z|x_n)$, and (for the marginal KL) $\log p(z)$ at the cell centres. (a) Write
+#    `my_marginal_kl`, which returns $\mathrm{KL}(q(z)\,\|\,p(z))$, and `my_mutual_information`,
+#    which returns $I_q(x;z)$, with $q(z) = \frac1N\sum_n q(z|x_n)$; each check runs your function
+#    on fresh posteriors and names the usual slips. (b) Why can $I_q(x;z)$ never exceed
+#    $\log N$? Run your functions on the standard model's test codes (the grid of section 3:
+#    `vaelib.latent_grid(model, x, resolution=100)`) and compare with the table; how far below
+#    the bound is each of the six models?
 
-# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
-# Solution 1
-bound = math.log(len(x))
-for name in models:
-    information = surgery[name]["quadrature"].mutual_information
-    print(f"{name:14s} I = {information:.2f}, {bound - information:.2f} nats below log N = {bound:.2f}")
-vaelib.check("every I(x; z) is at most log N", all(result["quadrature"].mutual_information <= bound for result in surgery.values()))
+# %% tags=["exercise"]
+def my_marginal_kl(z, cell_area, means, logvars, log_prior):
+    """KL(q(z) || p(z)) by quadrature: z (P, 2), cell_area, means, logvars (N, 2), log_prior (P,) -> a number"""
+    ...  # your code here
 
-# %% jupyter={"source_hidden": true}
-# Solution 2: with p(z) = q(z) exactly, both are zero (up to the grid's numerical error).
-vamp = models["vampprior"]
-matched = vaelib.VAE(vamp.encoder, vamp.decoder, AggregatedPosteriorPrior(vamp, x))
-print(f"marginal KL: {abs(vaelib.elbo_surgery(matched, x, resolution=150).marginal_kl):.4f} nats")
-print(f"holes: {vaelib.analysis.holes(matched, x):.1%}")
 
-# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
-# Solution 3: the same prior, recipe and data; only the seed of the initial weights and the
-# minibatches differs. This is the noise any comparison between priors must beat (notebook 9).
-other = vaelib.make_vae("standard", seed=1)
-vaelib.fit(other, data, seed=1, progress=False)
-for seed, model in ((0, models["standard"]), (1, other)):
-    result = vaelib.elbo_surgery(model, x, resolution=100)
-    print(f"seed {seed}: I(x; z) = {result.mutual_information:.3f}, KL(q(z) || p(z)) = {result.marginal_kl:.3f}")
+# %%
+exercises.check_marginal_kl(my_marginal_kl)
+
+
+# %% tags=["exercise"]
+def my_mutual_information(z, cell_area, means, logvars):
+    """I(x; z) by quadrature: z (P, 2), cell_area, means, logvars (N, 2) -> a number"""
+    ...  # your code here
+
+
+# %%
+exercises.check_mutual_information(my_mutual_information)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 1</summary>
+#
+# (a) Both integrals are sums over the grid's cells of a density times a log-ratio times the
+# cell area (the midpoint rule). The aggregated posterior is the *mean* of the N posterior
+# densities, so in logs $\log q(z) = \operatorname{logsumexp}_n \log q(z|x_n) - \log N$, with
+# $\log q(z|x_n) = -\tfrac12 \sum_l \big(\log 2\pi + \log\sigma^2_{nl} + (z_l - \mu_{nl})^2/\sigma^2_{nl}\big)$.
+# Then
+# $$\mathrm{KL}(q(z)\,\|\,p(z)) \approx \sum_{\text{cells}} q(z)\,\big(\log q(z) - \log p(z)\big)\,\Delta A,
+# \qquad I_q(x;z) = H\big(q(z)\big) - \frac1N\sum_n H\big(q(z|x_n)\big),$$
+# where $H(q(z)) \approx -\sum_{\text{cells}} q(z) \log q(z)\,\Delta A$ and each posterior's entropy
+# is exact, $\tfrac12\sum_l \log(2\pi e\,\sigma^2_{nl})$ (this is what `vaelib.analysis` does). The
+# second formula is the first line of section 1 averaged over the data: the mean over $n$ of
+# $\mathrm{KL}(q(z|x_n)\,\|\,q(z))$, which you may also sum on the grid. The slips the checks name:
+# weighting by $p(z)$ instead of $q(z)$ gives $\mathrm{KL}(p\,\|\,q)$, another number; without the
+# cell area the sum is $1/\Delta A$ times too large; without the $1/N$, $q(z)$ integrates to $N$
+# (and the mutual information comes out as $I - \log N$, below zero); $\log N$ is the *bound* on
+# $I$, not $I$; and $\exp(\log\sigma^2)$ is the variance, not the standard deviation.
+#
+# (b) Pick an image $x$ uniformly among the $N$ and a code $z \sim q(z|x)$. Then
+# $I_q(x;z) = H(x) - H(x\,|\,z)$: the uncertainty about *which image* it was, before and after
+# seeing the code. $H(x) = \log N$ for a uniform choice among $N$, and $H(x\,|\,z) \ge 0$ because
+# $x$ is discrete, so $I_q(x;z) \le \log N$, with equality only if every code names its image for
+# certain (posteriors that do not overlap). Your functions give the table's numbers on the
+# standard model's codes (the same grid, the same formulas), and every model stays well below
+# the bound, at roughly half of it: the posteriors of similar digits overlap. Separating them
+# further would cost the ELBO a nat for each nat of information (the KL term is $I$ plus the
+# marginal KL), so the training stops where one more nat of information buys less than a nat
+# of reconstruction.
+#
+# ```python
+# def log_posteriors(z, means, logvars):
+#     """log q(z|x_n) at every point: (P, L), (N, L) -> (P, N)"""
+#     squared = (z[:, None, :] - means) ** 2 / torch.exp(logvars)  # exp(logvar) is the variance
+#     return -0.5 * (math.log(2 * math.pi) + logvars + squared).sum(-1)
+#
+#
+# def log_aggregate(z, means, logvars):
+#     """log q(z) = log (1/N) sum_n q(z|x_n): (P,)"""
+#     return torch.logsumexp(log_posteriors(z, means, logvars), dim=1) - math.log(len(means))
+#
+#
+# def my_marginal_kl(z, cell_area, means, logvars, log_prior):
+#     """KL(q(z) || p(z)) by quadrature: z (P, 2), cell_area, means, logvars (N, 2), log_prior (P,) -> a number"""
+#     log_q = log_aggregate(z, means, logvars)
+#     return float((torch.exp(log_q) * (log_q - log_prior)).sum() * cell_area)  # weighted by q, times the area
+#
+#
+# def my_mutual_information(z, cell_area, means, logvars):
+#     """I(x; z) by quadrature: z (P, 2), cell_area, means, logvars (N, 2) -> a number"""
+#     log_q = log_aggregate(z, means, logvars)
+#     aggregate_entropy = -(torch.exp(log_q) * log_q).sum() * cell_area
+#     posterior_entropy = 0.5 * (math.log(2 * math.pi * math.e) + logvars).sum(1).mean()  # exact, per image
+#     return float(aggregate_entropy - posterior_entropy)
+#
+#
+# for feedback in (exercises.check_marginal_kl(my_marginal_kl), exercises.check_mutual_information(my_mutual_information)):
+#     print(feedback)
+#     assert feedback, feedback
+#
+# # (b) the standard model's test codes, on the grid of section 3 (resolution 100)
+# grid = vaelib.latent_grid(standard, x, resolution=100)
+# with torch.no_grad():
+#     means, logvars = standard.encoder(x)
+#     log_prior = standard.prior.distribution().log_prob(grid.points)
+# mine = my_marginal_kl(grid.points, grid.cell_area, means, logvars, log_prior)
+# mine_information = my_mutual_information(grid.points, grid.cell_area, means, logvars)
+# quad = surgery["standard"]["quadrature"]
+# vaelib.check("on the standard model's codes, both agree with the table within 0.001 nats",
+#              abs(mine - quad.marginal_kl) < 1e-3 and abs(mine_information - quad.mutual_information) < 1e-3)
+# log_n = math.log(len(x))
+# for name, result in surgery.items():
+#     information = result["quadrature"].mutual_information
+#     print(f"{name:14s} I = {information:.2f}, {log_n - information:.2f} nats below log N = {log_n:.2f}")
+# vaelib.check("every model's I(x; z) lies between a third and two thirds of log N",
+#              all(log_n / 3 < r["quadrature"].mutual_information < 2 * log_n / 3 for r in surgery.values()))
+# ```
+#
+# </details>
+
+# %% [markdown]
+# 2. Swap the VampPrior model's prior for the aggregated posterior of the *test* images (the
+#    `AggregatedPosteriorPrior` of section 5) and measure the marginal KL and the holes on the
+#    test images. What should they be, and why? Is the test −ELBO of this model a fair score
+#    for a prior?
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 2</summary>
+#
+# Both are zero. The marginal KL is $\mathrm{KL}(q(z)\,\|\,p(z))$ with $p = q$: the log-ratio is 0
+# at every point, and $\mathrm{KL} = 0$ exactly when the two densities are equal. The holes are the
+# share of prior samples where $q(z) < 0.1\,p(z)$; with $p = q$ that would need $q(z) < 0.1\,q(z)$,
+# which never holds. The numbers are zero up to rounding: the prior computes $\log q(z)$ through
+# `MixtureSameFamily` and ELBO surgery through its own formula, which differ in the last digits
+# of float32. The KL term of the ELBO is then the mutual information alone, the least any prior
+# can reach with this encoder (section 1).
+#
+# The score is not fair: this prior was built from the very images it is scored on, so it
+# "knows" the test codes, exactly as a kernel density estimate scored on its own data. That is
+# why section 5 builds the prior from the *training* images, and even that prior describes the
+# training codes only.
+#
+# ```python
+# vamp = models["vampprior"]
+# matched = vaelib.VAE(vamp.encoder, vamp.decoder, AggregatedPosteriorPrior(vamp, x))
+# matched_surgery = vaelib.elbo_surgery(matched, x, resolution=150)
+# matched_holes = vaelib.analysis.holes(matched, x)
+# print(f"marginal KL: {abs(matched_surgery.marginal_kl):.4f} nats, holes: {matched_holes:.1%}")
+# vaelib.check("with p(z) = q(z) the marginal KL is zero (within 0.001 nats)", abs(matched_surgery.marginal_kl) < 1e-3)
+# vaelib.check("with p(z) = q(z) there are no holes", matched_holes == 0)
+# vaelib.check("the KL term is then the mutual information alone (within 0.001 nats)",
+#              abs(matched_surgery.average_kl - matched_surgery.mutual_information) < 1e-3)
+# ```
+#
+# </details>
+
+# %% [markdown]
+# 3. Train the standard-prior model with another seed (`seed=1`) and redo its surgery. Which
+#    of the two terms changes more from one seed to the next, in nats and relative to its size?
+#    What does the change tell you about the table's differences between priors?
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Solution to exercise 3</summary>
+#
+# In nats, the mutual information moves more, over twice as much as the marginal KL. Relative
+# to its size it is the other way round: the marginal KL changes by a larger share of its value
+# than the information does of its own (the code prints both and checks the orders). The mutual
+# information is how far apart the encoder spreads the codes against their widths, which
+# depends on where each training run stops; the marginal KL stays a fraction of a nat for any
+# seed because every training bends $q(z)$ towards its prior (section 3), but which fraction
+# is left is up to the run.
+#
+# The seed changes the standard prior's marginal KL by more than half the range of the
+# marginal KLs of all six priors in the table. So a difference between two priors' rows of one
+# seed each says nothing about the priors; it has to be compared with the spread between seeds,
+# which is what notebook 9 does with three seeds per prior.
+#
+# ```python
+# other = vaelib.make_vae("standard", seed=1)
+# vaelib.fit(other, data, seed=1, progress=False)
+# seeds = {0: surgery["standard"]["quadrature"], 1: vaelib.elbo_surgery(other, x, resolution=100)}
+# for seed, result in seeds.items():
+#     print(f"seed {seed}: I(x; z) = {result.mutual_information:.3f}, KL(q(z) || p(z)) = {result.marginal_kl:.3f}")
+# change_information = abs(seeds[0].mutual_information - seeds[1].mutual_information)
+# change_kl = abs(seeds[0].marginal_kl - seeds[1].marginal_kl)
+# vaelib.check("in nats, I(x; z) changes over twice as much as KL(q(z) || p(z))", change_information > 2 * change_kl)
+# vaelib.check("relative to its size, KL(q(z) || p(z)) changes more",
+#              change_kl / seeds[0].marginal_kl > change_information / seeds[0].mutual_information)
+# vaelib.check("the seed moves the marginal KL by more than half the range of the six priors' marginal KLs",
+#              change_kl > 0.5 * (max(marginal_kls) - min(marginal_kls)))
+# ```
+#
+# </details>
