@@ -34,7 +34,7 @@
 #   (computable here because the latent space is 2-D), and which of them the book's "nll" is;
 # - how the eight notebooks of this collection fit together.
 #
-# **Run time:** about 15 s on a 2-core laptop CPU (1 training).
+# **Run time:** about 20 s on a 2-core laptop CPU (1 training).
 #
 # The collection follows the section on priors in Chapter 4 of J. M. Tomczak, *Deep
 # Generative Modeling*. The code lives in the small package `vaelib`; each cell calls it in a

@@ -30,7 +30,7 @@
 # - how far every one of these numbers moves when only the training seed changes, and the rule the
 #   rest of the collection uses to compare priors: a difference smaller than that is no difference.
 #
-# **Run time:** about 20 s on a 2-core laptop CPU (5 trainings).
+# **Run time:** about 30 s on a 2-core laptop CPU (5 trainings).
 #
 # Tomczak, *Deep Generative Modeling*, Chapter 4, the section on priors: the standard Gaussian
 # prior and its Fig. 4.13. Notebook 1 introduces the data and the ELBO.

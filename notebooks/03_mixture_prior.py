@@ -31,7 +31,7 @@
 #   product of one-dimensional mixtures with $K^L$ components, a proper density but a
 #   different one, and a different trained model.
 #
-# **Run time:** about 30 s on a 2-core laptop CPU (10 trainings).
+# **Run time:** about 35 s on a 2-core laptop CPU (10 trainings).
 #
 # Tomczak, *Deep Generative Modeling*, Chapter 4, section on priors: "Mixture of Gaussians".
 #

@@ -32,7 +32,7 @@
 # - where each pseudo-input's component sits in the latent space, and how often that is among
 #   the codes of its own digit.
 #
-# **Run time:** about 20 s on a 2-core laptop CPU (9 trainings).
+# **Run time:** about 25 s on a 2-core laptop CPU (6 trainings).
 #
 # Tomczak, *Deep Generative Modeling*, Chapter 4, section on priors: "VampPrior"
 # (after Tomczak & Welling, 2018).

@@ -34,7 +34,7 @@
 # - the book's Fig. 4.13 for the flow prior, and whether the flow beats the standard prior
 #   (three training seeds of each: the seed-to-seed spread decides).
 #
-# **Run time:** about 30 s on a 2-core laptop CPU (9 trainings).
+# **Run time:** about 35 s on a 2-core laptop CPU (7 trainings).
 #
 # Tomczak, *Deep Generative Modeling*, Chapter 4, section on priors (flow-based prior);
 # RealNVP is due to Dinh, Sohl-Dickstein & Bengio (2017).

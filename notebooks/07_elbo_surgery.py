@@ -28,7 +28,7 @@
 #   (quadrature on a grid and Monte Carlo);
 # - why we do not simply *use* $q(z)$ as the prior.
 #
-# **Run time:** about 20 s on a 2-core laptop CPU (7 trainings).
+# **Run time:** about 25 s on a 2-core laptop CPU (6 trainings).
 #
 # This is the thread that ties the chapter's section on priors together (Tomczak,
 # *Deep Generative Modeling*, Chapter 4; the decomposition is due to Hoffman & Johnson, 2016).

@@ -26,7 +26,7 @@
 #   together (or do not);
 # - that results vary with the seed, and by how much.
 #
-# **Run time:** about 25 s on a 2-core laptop CPU (6 trainings).
+# **Run time:** about 15 s on a 2-core laptop CPU (2 trainings).
 # Each run in the panel takes a few seconds.
 
 # %%

@@ -28,7 +28,7 @@
 # - which differences between priors are larger than the seed-to-seed spread, and which are not;
 # - where to read more: the papers behind each prior.
 #
-# **Run time:** about 50 s on a 2-core laptop CPU (18 trainings).
+# **Run time:** about 60 s on a 2-core laptop CPU (18 trainings).
 #
 # Tomczak, *Deep Generative Modeling*, Chapter 4, section on priors.
 
