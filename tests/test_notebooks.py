@@ -90,3 +90,11 @@ def test_build_measures_run_all_and_counts_trainings_without_keeping_its_measuri
     assert len(notebook.cells) == 3
     assert [c.execution_count for c in notebook.cells[1:]] == [1, 2]
     assert notebook.cells[2].outputs[0]["text"] == "slept\n"
+
+
+def test_the_suite_runs_notebooks_with_the_builds_thread_count():
+    """conftest.py pins the kernels' threads to what tools/notebooks.py builds with: the numbers depend on it."""
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    root_conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root_conftest)
+    assert root_conftest.BUILD_THREADS == notebook_tools.BUILD_THREADS

@@ -65,6 +65,9 @@ MEASURE_SOURCE = (
 )
 
 
+#: The thread count every notebook kernel trains with unless VAELIB_NUM_THREADS says otherwise:
+#: a training's numbers can depend on it (conftest.py sets the same for the test suite).
+BUILD_THREADS = "2"
 #: The tag of the Markdown cells that hold an exercise's solution (AUTHORING.md).
 SOLUTION_TAG = "solution"
 #: A solution's code: a fenced python block, its fences on lines of their own.
@@ -231,10 +234,17 @@ def timing_problems(record: dict | None = None, readme: Path = README) -> list[s
     return problems
 
 
+def pin_threads() -> None:
+    """Kernels started from now on train with BUILD_THREADS threads, unless VAELIB_NUM_THREADS is set."""
+    os.environ.setdefault("VAELIB_NUM_THREADS", BUILD_THREADS)
+
+
 def execute(notebook) -> dict:
     """Run every cell of ``notebook`` in a fresh kernel (in place) and measure the run:
     {"seconds": wall time from the first cell's start to the last cell's end, "trainings": count}."""
     from nbclient import NotebookClient
+
+    pin_threads()
 
     last = len(notebook.cells)
     notebook.cells.append(nbformat.v4.new_code_cell(MEASURE_SOURCE))
@@ -297,6 +307,7 @@ def build(names: list[str]) -> None:
     selected = [p for p in pairs() if not names or any(n in p[0].stem for n in names)]
     if not selected:
         raise SystemExit(f"no notebook matches {names}; notebooks: {[p[0].stem for p in pairs()]}")
+    pin_threads()  # before machine() records the setting
     for py, ipynb in selected:
         notebook = jupytext.read(py)
         notebook.metadata["kernelspec"] = KERNEL
@@ -353,6 +364,7 @@ def run_solutions(py: Path) -> list[str]:
 
     notebook = with_solutions(jupytext.read(py))
     notebook.metadata["kernelspec"] = KERNEL
+    pin_threads()
     try:
         NotebookClient(
             notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
