@@ -237,3 +237,13 @@ def test_latent_plane_figures_refuse_an_mnist_model_with_four_latent_dimensions(
     """An error naming the figure and the latent size, never a picture of two of its four axes."""
     with pytest.raises(ValueError, match=rf"^{figure}\b.* needs a 2-D latent space .*latent_dim=4"):
         PLANE_FIGURES[figure](four_dim, mnist.test[:10], mnist.test_labels[:10])
+
+
+def test_train_seeds_and_the_playground_build_their_models_for_mnist(mnist):
+    from vaelib.widgets import Playground
+
+    small = replace(mnist, train=mnist.train[:256], val=mnist.val[:100])
+    runs = vaelib.train_seeds("standard", small, seeds=2, hidden_dim=8, max_epochs=1, progress=False)
+    assert all(model.input_dim == PIXELS and model.decoder.likelihood == "bernoulli" for model in runs)
+    playground = Playground(small)  # draws an untrained model's contours and 36 samples, 6 x 6
+    assert playground.samples_figure.axes[0].images[0].get_array().shape == (6 * TILE - 1, 6 * TILE - 1)
