@@ -11,7 +11,7 @@ from .analysis import ComparisonTable, compare_priors, compare_seeds, elbo_surge
 from .batched import SeedModels, fit_seeds, make_vaes, train_seeds
 from .checkpoint import load, save
 from .claims import SeedStats, check, expect_between, expect_lower, expect_within_noise
-from .data import Digits, load_digits
+from .data import Digits, MNIST5k, load_digits, load_mnist5k
 from .evaluate import elbo_parts, iwae_bound, negative_elbo, negative_log_likelihood
 from .model import VAE, ELBOParts, make_vae
 from .plots import posterior_vs_prior, prior_comparison, prior_contours, training_curves
@@ -27,6 +27,8 @@ __all__ = [
     # data and model
     "Digits",
     "load_digits",
+    "MNIST5k",
+    "load_mnist5k",
     "VAE",
     "ELBOParts",
     "make_vae",

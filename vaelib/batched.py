@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from torch.distributions import Distribution
 
 from ._checks import check_int, check_seed
+from .data import Digits
 from .model import VAE, make_vae
 from .threads import TrainingThreads
 from .train import (
@@ -168,10 +169,13 @@ def train_seeds(
     """``make_vaes`` then ``fit_seeds``: one trained model per seed. -> SeedModels
 
     Options are split: training options (lr, max_epochs, ...) go to fit, the rest to make_vae.
+    The models are built for ``data`` (its image size and pixel values) when it is a Digits-like data set.
     """
     training = {f.name for f in fields(Recipe)}
     fit_options = {k: v for k, v in options.items() if k in training}
     model_options = {k: v for k, v in options.items() if k not in training}
+    if isinstance(data, Digits):  # also MNIST5k; other objects with .train and .val build Digits models
+        model_options.setdefault("data", data)
     models = make_vaes(prior, seeds, **model_options)
     fit_seeds(
         models,

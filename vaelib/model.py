@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from torch.distributions import Bernoulli, Categorical, Distribution, Independent, Normal
 
 from ._checks import check_choice, check_images, check_int, check_latent, check_seed, resolve_device
-from .data import NUM_PIXEL_VALUES
+from .data import IMAGE_SHAPE, NUM_PIXEL_VALUES
 from .nets import Configurable, mlp
 from .priors import PRIORS, Prior, make_prior, prior_name
 from .seeding import fixed_seed
@@ -241,14 +241,32 @@ class VAE(nn.Module):
         return self.decode_mode(self.encode(x, sample=False))
 
 
-def _training_images(num_components: int, binarize: bool) -> Tensor:
-    """``num_components`` random Digits training images (the VampPrior's init="data")."""
+def _training_images(num_components: int, binarize: bool, data=None) -> Tensor:
+    """``num_components`` random training images of ``data`` (default Digits) (the VampPrior's init="data")."""
     from .data import load_digits
 
-    train = load_digits(binarize=binarize).train
+    train = load_digits(binarize=binarize).train if data is None else data.train.cpu()
     if num_components > len(train):
         raise ValueError(f"num_components={num_components} exceeds the {len(train)} training images")
     return train[torch.randperm(len(train))[:num_components]]
+
+
+def _shape_of(data, input_dim: int | None, likelihood: str) -> tuple[int, int]:
+    """The (input_dim, num_values) of a model for ``data``, checked against what the caller asked."""
+    if not (hasattr(data, "input_dim") and hasattr(data, "num_values")):
+        raise TypeError(
+            f"data must be a data set such as vaelib.load_digits() or vaelib.load_mnist5k(), got {type(data).__name__}"
+        )
+    if input_dim is not None and input_dim != data.input_dim:
+        raise ValueError(
+            f"input_dim={input_dim} but the data's images have {data.input_dim} pixels; leave input_dim out"
+        )
+    if likelihood == "bernoulli" and data.num_values != 2:
+        raise ValueError(
+            f"a Bernoulli likelihood needs 0/1 pixels, but the data's pixels take {data.num_values} values "
+            f"(0..{data.num_values - 1}): load it with binarize=True or use likelihood='categorical'"
+        )
+    return data.input_dim, data.num_values
 
 
 def make_vae(
@@ -256,29 +274,42 @@ def make_vae(
     *,
     latent_dim: int = 2,
     hidden_dim: int = 256,
-    likelihood: str = "categorical",
-    input_dim: int = 64,
+    likelihood: str | None = None,
+    input_dim: int | None = None,
+    data=None,
     seed: int | None = None,
     device=None,
     **prior_options,
 ) -> VAE:
-    """A VAE for Digits with the book's architecture and the prior called ``prior``.
+    """A VAE for Digits (or for ``data``) with the book's architecture and the prior called ``prior``.
 
     hidden_dim: M, the hidden units of every network, the prior's too (as in the book).
+    likelihood: "categorical" over the pixel values or "bernoulli" for 0/1 pixels; None:
+    "categorical", or with ``data`` "bernoulli" when its pixels are 0/1 (e.g. ``load_mnist5k()``).
+    input_dim: pixels per image; None: 64 (Digits), or ``data.input_dim``.
+    data: a data set (``load_digits(...)``, ``load_mnist5k(...)``) the model is for: its image
+    size and pixel values set the model's; None: Digits (64 pixels, 0..16, or 0/1 for "bernoulli").
     Extra keywords go to the prior (e.g. ``num_components=16`` for "mog"; for "vampprior",
-    ``init="data"`` starts the pseudo-inputs as random Digits training images).
+    ``init="data"`` starts the pseudo-inputs as random training images of ``data``, default Digits).
     seed: makes the initial weights (and the data pick) repeatable, without touching the
     caller's random stream; None draws them from it.
     """
     check_choice("prior", prior, tuple(PRIORS))
+    if likelihood is None:
+        likelihood = "bernoulli" if data is not None and data.num_values == 2 else "categorical"
     check_choice("likelihood", likelihood, LIKELIHOODS)
     check_int("latent_dim", latent_dim, 2)
     check_int("hidden_dim", hidden_dim, 1)
-    check_int("input_dim", input_dim, 1)
+    if input_dim is not None:
+        check_int("input_dim", input_dim, 1)
+    if data is not None:
+        input_dim, num_values = _shape_of(data, input_dim, likelihood)
+    else:
+        input_dim = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] if input_dim is None else input_dim
+        num_values = 2 if likelihood == "bernoulli" else NUM_PIXEL_VALUES
     if seed is not None:
         check_seed(seed)
     device = resolve_device(device)
-    num_values = 2 if likelihood == "bernoulli" else NUM_PIXEL_VALUES
     defaults = PRIORS[prior].options()
     if "init" in defaults and isinstance(prior_options.get("init"), str):  # the prior alone knows only "random"
         check_choice("init", prior_options["init"], ("random", "data"))
@@ -291,7 +322,7 @@ def make_vae(
         options = dict(prior_options)
         if isinstance(options.get("init"), str) and options["init"] == "data":
             size = options.get("num_components", defaults.get("num_components"))
-            options["init"] = _training_images(check_int("num_components", size, 1), likelihood == "bernoulli")
+            options["init"] = _training_images(check_int("num_components", size, 1), likelihood == "bernoulli", data)
         return VAE(encoder, decoder, make_prior(prior, latent_dim, encoder=encoder, **options))
 
     with fixed_seed(seed):

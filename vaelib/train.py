@@ -229,6 +229,12 @@ def check_data(data, model) -> None:
             f"{type(data).__name__}"
             + (" (a tensor: pass the whole data set, not one split)" if isinstance(data, torch.Tensor) else "")
         )
+    pixels = getattr(data, "input_dim", None)
+    if pixels is not None and pixels != model.input_dim:
+        raise ValueError(
+            f"the data's images have {pixels} pixels but the model reads {model.input_dim}: "
+            "build the model for the data with make_vae(..., data=data)"
+        )
     values = getattr(data, "num_values", None)
     if values is not None and values != model.num_values:
         raise ValueError(

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from . import analysis, plots
-from .data import IMAGE_SHAPE
+from .data import Digits, image_shape
 from .evaluate import negative_elbo
 from .model import make_vae
 from .priors import PRIORS
@@ -336,7 +336,8 @@ class LatentExplorer(widgets.HBox):
         self.ax_latent.set_ylim(-reach, reach)
         (self.marker,) = self.ax_latent.plot([0], [0], "+", color="red", markersize=16, markeredgewidth=2.5)
         top = model.num_values - 1
-        self.picture = self.ax_image.imshow(np.zeros(IMAGE_SHAPE), cmap=plots.IMAGE_CMAP, vmin=0, vmax=top)
+        self.image_shape = image_shape(model.input_dim, "LatentExplorer")
+        self.picture = self.ax_image.imshow(np.zeros(self.image_shape), cmap=plots.IMAGE_CMAP, vmin=0, vmax=top)
         self.ax_image.set_xticks([])
         self.ax_image.set_yticks([])
         slider = dict(min=-reach, max=reach, step=0.05, readout_format=".2f", continuous_update=True)
@@ -372,7 +373,7 @@ class LatentExplorer(widgets.HBox):
             decoded = self.model.decode_mean(z.to(self.model.device)).cpu()
             log_prior = float(self.model.prior.log_prob(z.to(self.model.device)))
         self.marker.set_data([z[0, 0]], [z[0, 1]])
-        self.picture.set_data(decoded.view(*IMAGE_SHAPE).numpy())
+        self.picture.set_data(decoded.view(*self.image_shape).numpy())
         distances = (self.codes - z).norm(dim=1)
         nearest = int(distances.argmin())
         self.ax_image.set_title(
@@ -437,6 +438,8 @@ class Playground(widgets.VBox):
 
     def __init__(self, data, redraw_every: int = 5):
         self.data = data
+        # Models are built for the data's image size and pixels (Digits, MNIST-5k).
+        self._model_data = data if isinstance(data, Digits) else None
         self.redraw_every = redraw_every
         self.recipe = get_recipe()
         self.results = analysis.ComparisonTable(columns=RESULT_COLUMNS)
@@ -586,7 +589,7 @@ class Playground(widgets.VBox):
         # two threads here train at half speed (measured 1.8 s vs 0.93 s in the main thread);
         # one thread is faster (1.4 s): fit(threads=1) below. The notebook keeps its own setting.
         try:
-            model = make_vae(device="cpu", **settings)
+            model = make_vae(device="cpu", data=self._model_data, **settings)
             self.progress.value, self.progress.max, self.progress.bar_style = 0, max_epochs, ""
             self.contours.draw(model, f"{name} prior: before training")
 
@@ -650,7 +653,7 @@ class Playground(widgets.VBox):
 
     # Drawing ---------------------------------------------------------------------------
     def _draw_untrained(self) -> None:
-        model = make_vae(**self.settings(), device="cpu")
+        model = make_vae(**self.settings(), data=self._model_data, device="cpu")
         self.contours.draw(model, "untrained model: press Train")
         self._draw_samples(model)
 

@@ -17,7 +17,6 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from .. import analysis
-from ..data import IMAGE_SHAPE
 from ..evaluate import negative_elbo
 from ..latent import LatentGrid, latent_extent, latent_grid, require_2d, square_extent, union_extent
 from ..seeding import with_fixed_seed
@@ -42,6 +41,7 @@ from .style import (
     _label_latent_axes,
     _mosaic,
     _show_images,
+    _square_images,
 )
 
 
@@ -242,7 +242,8 @@ def prior_samples(model, n: int = 64, *, ax=None, ncols: int = 8, decode: str = 
     """
     figure, ax = _figure_and_axes(ax, (0.45 * ncols + 0.4, 0.45 * math.ceil(n / ncols) + 0.5))
     z = with_fixed_seed(seed, model.device, lambda: model.prior.sample(n))
-    _show_images(ax, _decode(model, z, decode), ncols, model.num_values - 1, f"{model.prior_name} prior: samples")
+    title = f"{model.prior_name} prior: samples"
+    _show_images(ax, _decode(model, z, decode), ncols, model.num_values - 1, title, what="prior_samples")
     return figure
 
 
@@ -259,8 +260,8 @@ def reconstructions(model, x: Tensor, n: int = 32, *, axes=None, ncols: int = 8,
     figure, axes = _figure_and_axes_row(axes, 2, ((0.9 * ncols + 0.6) * shrink, 0.45 * nrows * shrink + 0.6))
     recon = _decode(model, model.encode(x, sample=False), decode)
     top = model.num_values - 1
-    _show_images(axes[0], x, ncols, top, "test images")
-    _show_images(axes[1], recon, ncols, top, f"reconstructions ({model.prior_name} prior)")
+    _show_images(axes[0], x, ncols, top, "test images", what="reconstructions")
+    _show_images(axes[1], recon, ncols, top, f"reconstructions ({model.prior_name} prior)", what="reconstructions")
     return figure
 
 
@@ -295,9 +296,9 @@ def latent_manifold(
     z = torch.stack([first.reshape(-1), second.reshape(-1)], dim=1)
     images = _decode(model, z, decode)
     # Place the picture so that each tile's centre sits exactly at its latent point.
-    height, width = IMAGE_SHAPE
+    height, width = _square_images(images, "latent_manifold")
     pixel = (tiles.z1[1] - tiles.z1[0]).item() / (width + 1), (tiles.z2[1] - tiles.z2[0]).item() / (height + 1)
-    picture = _mosaic(images, n, pad=1)
+    picture = _mosaic(images, n, pad=1, what="latent_manifold")
     left, bottom = tiles.z1[0].item() - width / 2 * pixel[0], tiles.z2[0].item() - height / 2 * pixel[1]
     ax.imshow(
         picture,

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 from torch import Tensor
 
-from ..data import IMAGE_SHAPE, NUM_PIXEL_VALUES
+from ..data import NUM_PIXEL_VALUES
 from ..latent import LatentGrid, bounding_extent, latent_extent, require_2d, square_extent, union_extent
 from ..model import VAE
 from ..priors import Flip, FlowPrior, GridPrior, MixturePrior, Prior, PseudoInputs
@@ -37,6 +37,7 @@ from .style import (
     _figure_and_axes,
     _label_latent_axes,
     _show_images,
+    _square_images,
 )
 
 #: A GTM-VampPrior's pseudo-inputs show at most this many grid points per side (every k-th row and
@@ -96,14 +97,13 @@ def every_kth(images: Tensor, grid_size: int, step: int) -> Tensor:
 
 @uses_threads
 def image_grid(images: Tensor, *, ax=None, ncols: int = 8, vmax: float = 16.0, title: str = ""):
-    """Images (n, 64) as a mosaic of 8x8 tiles, white (0) to black (vmax). -> Figure"""
+    """Images (n, H*H) as a mosaic of H x H tiles (8 x 8 for Digits), white (0) to black (vmax). -> Figure"""
     images = images.detach().float().cpu()
-    if images.dim() != 2 or images.shape[1] != IMAGE_SHAPE[0] * IMAGE_SHAPE[1]:
-        raise ValueError(f"images must have shape (n, {IMAGE_SHAPE[0] * IMAGE_SHAPE[1]}), got {tuple(images.shape)}")
+    _square_images(images, "image_grid")
     nrows = math.ceil(len(images) / ncols)
     tile = min(0.45, (DISPLAY_WIDTH - 0.5) / ncols)  # at most the display width: titles stay readable
     figure, ax = _figure_and_axes(ax, (max(tile * ncols + 0.5, 3.0), tile * nrows + 0.5))
-    _show_images(ax, images, ncols, vmax, title)
+    _show_images(ax, images, ncols, vmax, title, what="image_grid")
     return figure
 
 
@@ -133,10 +133,7 @@ def pseudo_inputs(
     else:
         raise ValueError(f"{type(prior).__name__} has no pseudo-inputs; pass a VampPrior or GTM-VampPrior model")
     images = images.detach().float().cpu()
-    if images.dim() != 2 or images.shape[1] != IMAGE_SHAPE[0] * IMAGE_SHAPE[1]:
-        raise ValueError(
-            f"pseudo-inputs must have shape (K, {IMAGE_SHAPE[0] * IMAGE_SHAPE[1]}), got {tuple(images.shape)}"
-        )
+    _square_images(images, "pseudo_inputs", noun="pseudo-inputs", rows="K")
     laid_out = ncols is None and isinstance(prior, GridPrior)
     if laid_out:
         size = prior.grid_size
@@ -229,7 +226,7 @@ class MixtureLayout:
     mesh: Tensor | None  # (G, G, 2) the means as the grid's lattice (K = G * G): [i, j] is the image of (u1_i, u2_j)
     mesh_colors: np.ndarray | None  # (K, 3) each grid point's colour, as in gtm_grid
     sheet: Tensor | None  # (S, S, 2) the component means at a finer S x S grid over the same square
-    pictures: Tensor | None  # (K, 8, 8) the pseudo-inputs, each drawn at its component's mean
+    pictures: Tensor | None  # (K, H, H) the pseudo-inputs, each drawn at its component's mean
     pixel_max: int | None  # the top of the pictures' grey scale
 
     @property
@@ -284,7 +281,8 @@ def mixture_components_data(
             if sheet:
                 surface = prior.components_at(prior.fine_grid(sheet))[0].cpu().reshape(sheet, sheet, 2)
         if images:
-            pictures = prior.pseudo_inputs.detach().float().cpu().reshape(-1, *IMAGE_SHAPE)
+            pictures = prior.pseudo_inputs.detach().float().cpu()
+            pictures = pictures.reshape(-1, *_square_images(pictures, "mixture_components", noun="pseudo-inputs"))
     return MixtureLayout(
         contours=contours,
         weights=weights,

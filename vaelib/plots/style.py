@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from torch import Tensor
 
-from ..data import IMAGE_SHAPE
+from ..data import image_shape
 
 #: Contour lines enclose these shares of the prior's mass (highest-density regions).
 MASS_LEVELS = (0.25, 0.5, 0.75, 0.9, 0.99)
@@ -98,9 +98,22 @@ def _digit_legend(labels: Tensor) -> tuple[list, list]:
     return handles, [str(d) for d in digits]
 
 
-def _mosaic(images: Tensor, ncols: int, pad: int = 1) -> np.ndarray:
-    """Images (n, 64) tiled into rows of ``ncols``, separated by ``pad`` NaN pixels. -> (H, W)"""
-    height, width = IMAGE_SHAPE
+def _square_images(images: Tensor, what: str, noun: str = "images", rows: str = "n") -> tuple[int, int]:
+    """(height, width) of flattened square images (n, H*H), or a ValueError naming ``what`` and the shape."""
+    if images.dim() == 2:
+        try:
+            return image_shape(images.shape[1])
+        except ValueError:
+            pass
+    raise ValueError(
+        f"{what}: {noun} must have shape ({rows}, 64) for Digits or ({rows}, 784) for MNIST-5k "
+        f"(one flattened square image per row), got {tuple(images.shape)}"
+    )
+
+
+def _mosaic(images: Tensor, ncols: int, pad: int = 1, what: str = "an image mosaic") -> np.ndarray:
+    """Images (n, H*H) tiled into rows of ``ncols``, separated by ``pad`` NaN pixels. -> (rows, columns)"""
+    height, width = _square_images(images, what)
     n = images.shape[0]
     nrows = math.ceil(n / ncols)
     canvas = np.full((nrows * (height + pad) - pad, ncols * (width + pad) - pad), np.nan)
@@ -111,7 +124,7 @@ def _mosaic(images: Tensor, ncols: int, pad: int = 1) -> np.ndarray:
     return canvas
 
 
-def _show_images(ax, images: Tensor, ncols: int, top: float, title: str) -> None:
-    ax.imshow(_mosaic(images, ncols), cmap=IMAGE_CMAP, vmin=0, vmax=top, interpolation="nearest")
+def _show_images(ax, images: Tensor, ncols: int, top: float, title: str, what: str = "an image mosaic") -> None:
+    ax.imshow(_mosaic(images, ncols, what=what), cmap=IMAGE_CMAP, vmin=0, vmax=top, interpolation="nearest")
     ax.set_axis_off()
     ax.set_title(title, fontsize=TITLE_SIZE)
