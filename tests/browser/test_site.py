@@ -108,7 +108,7 @@ def open_page(browser, artifacts_dir, request):
     uncaught exception, failed request, error response and request off the site, as it happens."""
     contexts = []
 
-    def open_(url: str, site_prefix: str):
+    def open_(url: str, site_prefix: str, without_mathjax: bool = False):
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         context.set_default_timeout(TYPESET_TIMEOUT_MS)
         contexts.append(context)
@@ -120,6 +120,8 @@ def open_page(browser, artifacts_dir, request):
 
         # Anything not under the site is refused, so that a page that works here works offline.
         context.route(lambda url: not url.startswith(site_prefix) and not url.startswith("data:"), refuse_off_site)
+        if without_mathjax:  # a test that needs no equations need not wait for them to typeset
+            context.route(lambda url: "/mathjax/" in url, lambda route: route.abort())
         page = context.new_page()
         page.on("console", lambda m: m.type == "error" and problems.append(f"console error: {m.text[:200]}"))
         page.on("pageerror", lambda e: problems.append(f"uncaught exception: {e}"))
@@ -199,10 +201,13 @@ def test_page_loads_offline_with_every_image_no_error_and_working_links(name, si
     assert len(pictures) == expected_widget_pictures(name), "not every widget has its picture"
     for picture in pictures:
         assert picture["drawn"] and "runs in JupyterLab" in picture["caption"], picture
+    if name == "01_introduction":
+        page.screenshot(path=artifacts_dir / "site-01_introduction.png")
 
 
-def test_a_solution_stays_closed_until_its_summary_is_clicked(site_url, open_page, artifacts_dir):
-    page, problems = open_page(f"{site_url}{SOLUTION_PAGE}.html", site_url)
+def test_a_solution_stays_closed_until_its_summary_is_clicked(site_url, open_page):
+    """A real click on the summary shows the text (the page's errors are the test above's business)."""
+    page, _ = open_page(f"{site_url}{SOLUTION_PAGE}.html", site_url, without_mathjax=True)
     solution = page.locator("details", has=page.locator("summary", has_text=SUMMARY))
     assert solution.count() == 1, f"no solution with the summary {SUMMARY!r}"
     answer = solution.locator("p").first
@@ -214,8 +219,6 @@ def test_a_solution_stays_closed_until_its_summary_is_clicked(site_url, open_pag
     summary.click()
     answer.wait_for(state="visible", timeout=5_000)
     assert solution.evaluate("d => d.open")
-    page.screenshot(path=artifacts_dir / "site-solution-opened.png")
-    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("name", ["index", "08_playground"])
