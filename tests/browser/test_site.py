@@ -36,12 +36,13 @@ TYPESET_TIMEOUT_MS = 20_000
 
 pytestmark = pytest.mark.browser
 
-# Resolves once MathJax has typeset the page (its queue runs in order: the typesetting that
+# Marks the page once MathJax has typeset it (its queue runs in order: the typesetting that
 # the page's configuration queued comes first); false when the page has no MathJax.
-TYPESET_JS = """() => new Promise(resolve => {
-    if (!window.MathJax || !window.MathJax.Hub) { resolve(false); return; }
-    MathJax.Hub.Queue(() => resolve(true));
-})"""
+TYPESET_JS = """() => {
+    if (!window.MathJax || !window.MathJax.Hub) return false;
+    MathJax.Hub.Queue(() => { window.siteTypeset = true; });
+    return true;
+}"""
 
 # What the page shows that it should not: images not drawn, TeX that MathJax could not typeset,
 # live widgets, solutions open before a click.
@@ -138,6 +139,14 @@ def open_page(browser, artifacts_dir, request):
         context.close()
 
 
+def typeset(page) -> bool:
+    """Waits until MathJax has typeset the page (at most TYPESET_TIMEOUT_MS); False: no MathJax."""
+    if not page.evaluate(TYPESET_JS):
+        return False
+    page.wait_for_function("() => window.siteTypeset === true", timeout=TYPESET_TIMEOUT_MS)
+    return True
+
+
 def expected_widget_pictures(stem: str) -> int:
     """How many widgets of the notebook are not progress bars: each gets a picture."""
     notebook = nbformat.read(NOTEBOOKS[stem], as_version=4)
@@ -179,7 +188,7 @@ def link_problems(site: Path, page_name: str, state: dict) -> list[str]:
 @pytest.mark.parametrize("name", PAGES)
 def test_page_loads_offline_with_every_image_no_error_and_working_links(name, site, site_url, open_page, artifacts_dir):
     page, problems = open_page(f"{site_url}{name}.html", site_url)
-    typeset = page.evaluate(TYPESET_JS)
+    has_mathjax = typeset(page)
     state = page.evaluate(PAGE_STATE_JS)
     problems += [f"image not drawn: {src}" for src in state["brokenImages"]]
     problems += [f"TeX MathJax could not read: {tex}" for tex in state["texErrors"]]
@@ -193,7 +202,7 @@ def test_page_loads_offline_with_every_image_no_error_and_working_links(name, si
         page.screenshot(path=artifacts_dir / "site-index.png")
         return
     assert "index.html" in state["links"], "no way back to the index"
-    assert typeset, "MathJax did not load from the site"
+    assert has_mathjax, "MathJax did not load from the site"
     if has_maths(name):
         assert state["typeset"] > 0, "the page has equations but MathJax typeset none"
     assert state["liveWidgets"] == 0, "a widget is left in the page, where it cannot run"
@@ -225,7 +234,7 @@ def test_a_solution_stays_closed_until_its_summary_is_clicked(site_url, open_pag
 def test_page_works_from_the_disk(name, site, open_page):
     """Opened as a file (no server): the same images, equations and no error."""
     page, problems = open_page((site / f"{name}.html").as_uri(), site.as_uri())
-    typeset = page.evaluate(TYPESET_JS)
+    has_mathjax = typeset(page)
     state = page.evaluate(PAGE_STATE_JS)
     assert not problems + state["brokenImages"] + state["texErrors"], problems + state["brokenImages"]
-    assert name == "index" or (typeset and state["typeset"] > 0), "MathJax did not typeset from the disk"
+    assert name == "index" or (has_mathjax and state["typeset"] > 0), "MathJax did not typeset from the disk"
