@@ -41,11 +41,13 @@ import base64
 import datetime
 import difflib
 import functools
+import html
 import json
 import os
 import platform
 import posixpath
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -652,29 +654,25 @@ def widget_picture(notebook, index: int, text: str, stem: str) -> tuple[str, str
         return f"images/{WIDGET_SCREENSHOTS[name].name}", "a screenshot of it in JupyterLab"
     figures = section_figures(notebook, index) if name in WIDGETS_DRAWN_BELOW else []
     if figures:
-        return f"data:image/png;base64,{figures[0].strip()}", "its view, as the code below draws it"
+        return f"data:image/png;base64,{''.join(figures[0].split())}", "its view, as the code below draws it"
     return f"thumbnails/{stem}.png", "this notebook's thumbnail figure"
 
 
 def static_widgets(notebook, stem: str):
     """A copy of ``notebook`` whose widgets are static: a cell's progress bars become one line
     saying how many trainings ran there, any other widget its picture with a one-line caption."""
-    import html
-
     result = nbformat.from_dict(json.loads(json.dumps(notebook)))
     for index, cell in enumerate(result.cells):
         if cell.cell_type != "code":
             continue
-        outputs, bars = [], 0
+        outputs, bars, first_bar = [], 0, None
         for output in cell.outputs:
             text = output.get("data", {}).get("text/plain", "")
             if WIDGET_MIME not in output.get("data", {}):
                 outputs.append(output)
             elif PROGRESS_BAR.search(text):
                 bars += 1
-                if bars == 1:  # the line stands where the first bar stood
-                    outputs.append(nbformat.v4.new_output("display_data", data={"text/html": ""}))
-                    note = outputs[-1]
+                first_bar = len(outputs) if first_bar is None else first_bar
             else:
                 source, shows = widget_picture(notebook, index, text, stem)
                 caption = f"{html.escape(text.rstrip('.'))}. A widget: it runs in JupyterLab. Pictured: {shows}."
@@ -683,19 +681,18 @@ def static_widgets(notebook, stem: str):
                     f"<figcaption>{caption}</figcaption></figure>"
                 )
                 outputs.append(nbformat.v4.new_output("display_data", data={"text/html": figure}))
-        if bars:
-            note.data["text/html"] = (
+        if bars:  # one line, where the first bar stood
+            note = (
                 f'<p class="widget-note">{trainings_text(bars).capitalize()} ran here, each with a progress bar'
                 " (a widget: it runs in JupyterLab).</p>"
             )
+            outputs.insert(first_bar, nbformat.v4.new_output("display_data", data={"text/html": note}))
         cell.outputs = outputs
     return result
 
 
 def site_nav(stems: list[str], titles: dict, stem: str) -> str:
     """The bar of links at the top and bottom of a page: the previous notebook, the index, the next."""
-    import html
-
     at = stems.index(stem)
     previous = f'<a href="{stems[at - 1]}.html">← {html.escape(titles[stems[at - 1]])}</a>' if at else "<span></span>"
     following = (
@@ -738,8 +735,6 @@ def notebook_page(notebook, stem: str, titles: dict, site_title: str) -> str:
 def index_page(readme: str, entries: dict) -> str:
     """The site's front page: the README's first paragraph, then each notebook's thumbnail, title,
     summary and run time, linking to its page."""
-    import html
-
     stems, title = set(entries), readme_title(readme)
     items = "\n".join(
         f'<li><a href="{e["link"]}"><img src="{e["thumbnail"]}" alt="{html.escape(e["title"])}"></a>'
@@ -782,8 +777,6 @@ def mathjax_folder() -> Path | None:
 def write_site(out: Path) -> list[str]:
     """Write the static site to ``out``: a page per notebook, index.html, the thumbnails, the
     pictures of widgets and MathJax. -> the problems that stopped it (empty: written)."""
-    import shutil
-
     out = Path(out).resolve()
     if out in (ROOT.resolve(), NOTEBOOKS.resolve()):
         return [f"--out {out} is the repository's own folder: write the site to a folder of its own"]
