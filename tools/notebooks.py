@@ -5,6 +5,7 @@
     python tools/notebooks.py headers            # rewrite headers and README from build.json (no run)
     python tools/notebooks.py solutions [NAME ...]  # run every solution's code in place (exit 1 if one fails)
     python tools/notebooks.py student --out DIR [NAME ...]  # the student edition: no solutions
+    python tools/notebooks.py site --out DIR     # a static web site of the notebooks, to read without installing
 
 ``build`` executes each notebook from its ``.py`` in a fresh kernel with the full
 training budget, removes what churns between runs (widget state, execution timings),
@@ -25,6 +26,12 @@ tagged ``solution``; the exercise cells (tagged ``exercise``) stay as committed,
 body is ``...``. The committed notebooks are the teacher's edition. It refuses (exit 1, nothing
 written) when an exercise cell has no ``...`` line, when a code cell of the exercise section is
 still hidden (the old solution style) or when a solution would survive untagged.
+``site`` writes DIR/index.html (each notebook's thumbnail, title and summary from the README's table)
+and one page per notebook, exported by nbconvert's lab template from the committed outputs (nothing
+runs): figures embedded, solutions closed until clicked, links between notebooks rewritten to the
+pages, each widget replaced by a picture of it with a caption (a static page cannot run one), and
+MathJax copied from the jupyter-server-mathjax package, so the pages need no network. Copy DIR to any
+static host, or open DIR/index.html from the disk.
 """
 
 from __future__ import annotations
@@ -33,10 +40,14 @@ import argparse
 import base64
 import datetime
 import difflib
+import functools
+import html
 import json
 import os
 import platform
+import posixpath
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -68,6 +79,8 @@ MEASURE_SOURCE = (
 #: The thread count every notebook kernel trains with unless VAELIB_NUM_THREADS says otherwise:
 #: a training's numbers can depend on it (conftest.py sets the same for the test suite).
 BUILD_THREADS = "2"
+#: A table cell boundary in the README: a pipe not escaped as `\|` (a summary may hold one).
+CELL_BOUNDARY = re.compile(r"(?<!\\)\|")
 #: The tag of the Markdown cells that hold an exercise's solution (AUTHORING.md).
 SOLUTION_TAG = "solution"
 #: A solution's code: a fenced python block, its fences on lines of their own.
@@ -182,7 +195,7 @@ def readme_rows(text: str) -> dict:
     for i, line in enumerate(text.splitlines()):
         match = re.search(r"\]\(notebooks/(\d\d_[\w-]+)\.ipynb\)", line)
         if match and line.startswith("|"):
-            rows[match.group(1)] = (i, line.strip().strip("|").split("|"))
+            rows[match.group(1)] = (i, CELL_BOUNDARY.split(line.strip().strip("|")))
     return rows
 
 
@@ -505,6 +518,301 @@ def write_student_edition(out: Path, names=()) -> list[str]:
     return []
 
 
+# ---------------------------------------------------------------------------------------
+# The static site: the committed notebooks as web pages, to read without installing anything
+# ---------------------------------------------------------------------------------------
+#: A widget's output: a live view of objects in the kernel, which a static page cannot run.
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+#: A tqdm progress bar as its widget's text shows it: "flow:   0%|          | 0/200 [00:00<?, ?epoch/s]".
+PROGRESS_BAR = re.compile(r"\d+%\|.*\|\s*\d+/\d+")
+#: Widgets pictured by the screenshot of them in JupyterLab that the README shows, by class name.
+WIDGET_SCREENSHOTS = {"Playground": ROOT / "docs" / "playground-in-jupyterlab.png"}
+#: Widgets whose view the notebook draws from code right below them: pictured by the first figure
+#: of their section after them. Any other widget (a live training view) by the notebook's thumbnail.
+WIDGETS_DRAWN_BELOW = ("LatentExplorer", "PriorMenu")
+#: MathJax 2 as the jupyter-server-mathjax package ships it, copied into the site, so that pages
+#: typeset their equations offline (nbconvert's default loads it from a CDN).
+MATHJAX_PACKAGE = "jupyter_server_mathjax"
+MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+#: The package ships MathJax's STIX-Web fonts only: without this MathJax asks for its TeX fonts
+#: (requests that fail). Its "font loaded?" probe, a font at about:blank, is a console error in
+#: Chromium: a local font that is not there is the same probe without a request.
+MATHJAX_CONFIG = """MathJax.Hub.Config({
+  "HTML-CSS": {
+    availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null,
+    styles: {"@font-face": {"font-family": "MathJax_Blank", src: "local('MathJax_Blank')"}}
+  }
+});"""
+#: nbconvert's lab template less what it loads from a CDN and no page needs (require.js for
+#: widgets and JavaScript outputs, mermaid for diagrams), plus the links to the other pages and
+#: MathJax's configuration (the template's own follows it: delimiters, equation numbers).
+PAGE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}
+<script type="text/x-mathjax-config">{{ resources.mathjax_config }}</script>
+{{ super() }}
+{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block extra_css -%}{{ resources.site_head }}<style>{{ resources.site_css }}</style>{%- endblock extra_css -%}
+{%- block body_header -%}{{ super() }}{{ resources.site_nav }}{%- endblock body_header -%}
+{%- block body_footer -%}{{ resources.site_nav }}{{ super() }}{%- endblock body_footer -%}
+"""
+SITE_CSS = """
+.site-nav { display: flex; justify-content: space-between; gap: 1em; max-width: 1100px; margin: 0 auto;
+  padding: 0.6em 1em; font-family: system-ui, sans-serif; font-size: 0.95em; }
+.site-nav a { text-decoration: none; }
+figure.widget-picture { margin: 0.3em 0; }
+figure.widget-picture img { max-width: 100%; border: 1px solid #ccc; }
+figure.widget-picture figcaption, p.widget-note { font-size: 0.9em; color: #555; font-style: italic; }
+/* MathJax's hidden MathML copy for screen readers asks for TeX fonts the package does not ship. */
+.MJX_Assistive_MathML * { font-family: inherit !important; }
+"""
+INDEX_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 0 auto; padding: 1em; line-height: 1.45; }
+.notebooks { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 1.5em; padding: 0; }
+.notebooks li { list-style: none; border: 1px solid #ddd; border-radius: 6px; padding: 0.8em; }
+.notebooks img { width: 100%; height: 220px; object-fit: contain; }
+.notebooks h2 { font-size: 1.15em; margin: 0.4em 0; }
+.run-time, footer { color: #555; font-size: 0.9em; }
+"""
+#: No icon: without this line a browser asks the host for /favicon.ico, an error where there is none.
+SITE_HEAD = '<link rel="icon" href="data:,">'
+#: A link in the HTML that nbconvert writes, or in the index: the attribute and its target.
+LINK_ATTRIBUTE = re.compile(r'\b(href|src)="([^"]*)"')
+
+
+def site_link(target: str, base: str, stems) -> str:
+    """Where ``target``, a link in a file of the repository folder ``base`` ("notebooks" for a
+    notebook, "" for the README), points in the site: a notebook of ``stems`` to its page, a
+    thumbnail to the site's copy; anything else (web addresses, anchors) as it is."""
+    if not target or re.match(r"[a-z][a-z0-9+.-]*:|[#/]", target, re.IGNORECASE):
+        return target
+    path, hash_mark, fragment = target.partition("#")
+    in_repository = posixpath.normpath(posixpath.join(base, path))
+    notebook = re.fullmatch(r"notebooks/(\d\d_[\w-]+)\.ipynb", in_repository)
+    if notebook and notebook.group(1) in stems:
+        return f"{notebook.group(1)}.html{hash_mark}{fragment}"
+    if in_repository.startswith("notebooks/thumbnails/"):
+        return in_repository.removeprefix("notebooks/") + hash_mark + fragment
+    return target
+
+
+def site_links(html_text: str, base: str, stems) -> str:
+    """``html_text`` with every href and src rewritten by :func:`site_link`."""
+    return LINK_ATTRIBUTE.sub(lambda m: f'{m.group(1)}="{site_link(m.group(2), base, stems)}"', html_text)
+
+
+def index_entries(readme: str) -> dict:
+    """Notebook stem -> {"title", "link", "summary" (Markdown), "run_time", "thumbnail"} from the
+    README's notebook table (the one home of the summaries); links as the README writes them."""
+    entries = {}
+    for stem, (_, cells) in readme_rows(readme).items():
+        picture, link, summary, run_time = (cell.strip() for cell in cells)
+        title, target = re.match(r"\[(.*?)\]\((.*?)\)", link).groups()
+        entries[stem] = {
+            "title": title,
+            "link": target,
+            "summary": summary.replace(r"\|", "|"),
+            "run_time": run_time,
+            "thumbnail": re.search(r'src="([^"]+)"', picture).group(1),
+        }
+    return entries
+
+
+def readme_title(readme: str) -> str:
+    """The README's title: the collection's name."""
+    return readme.splitlines()[0].lstrip("# ").strip()
+
+
+def readme_intro(readme: str) -> str:
+    """The README's first paragraph (Markdown): what the collection is."""
+    return next(p for p in readme.split("\n\n") if p.strip() and not p.startswith("#"))
+
+
+def markdown_html(text: str) -> str:
+    """Inline Markdown as HTML, without the paragraph around it."""
+    import mistune
+
+    rendered = mistune.html(text).strip()
+    return rendered.removeprefix("<p>").removesuffix("</p>")
+
+
+def section_figures(notebook, index: int) -> list[str]:
+    """The PNG outputs (base64) of the cells after ``index`` up to the next Markdown heading."""
+    figures = []
+    for cell in notebook.cells[index + 1 :]:
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("#"):
+            break
+        figures += [o["data"]["image/png"] for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+    return figures
+
+
+def widget_picture(notebook, index: int, text: str, stem: str) -> tuple[str, str]:
+    """(image address in the site, what it shows) for the widget shown by cell ``index`` as ``text``."""
+    name = re.match(r"\w*", text).group(0)
+    if name in WIDGET_SCREENSHOTS:
+        return f"images/{WIDGET_SCREENSHOTS[name].name}", "a screenshot of it in JupyterLab"
+    figures = section_figures(notebook, index) if name in WIDGETS_DRAWN_BELOW else []
+    if figures:
+        return f"data:image/png;base64,{''.join(figures[0].split())}", "its view, as the code below draws it"
+    return f"thumbnails/{stem}.png", "this notebook's thumbnail figure"
+
+
+def static_widgets(notebook, stem: str):
+    """A copy of ``notebook`` whose widgets are static: a cell's progress bars become one line
+    saying how many trainings ran there, any other widget its picture with a one-line caption."""
+    result = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    for index, cell in enumerate(result.cells):
+        if cell.cell_type != "code":
+            continue
+        outputs, bars, first_bar = [], 0, None
+        for output in cell.outputs:
+            text = output.get("data", {}).get("text/plain", "")
+            if WIDGET_MIME not in output.get("data", {}):
+                outputs.append(output)
+            elif PROGRESS_BAR.search(text):
+                bars += 1
+                first_bar = len(outputs) if first_bar is None else first_bar
+            else:
+                source, shows = widget_picture(notebook, index, text, stem)
+                caption = f"{html.escape(text.rstrip('.'))}. A widget: it runs in JupyterLab. Pictured: {shows}."
+                figure = (
+                    f'<figure class="widget-picture"><img src="{source}" alt="{html.escape(text)}">'
+                    f"<figcaption>{caption}</figcaption></figure>"
+                )
+                outputs.append(nbformat.v4.new_output("display_data", data={"text/html": figure}))
+        if bars:  # one line, where the first bar stood
+            note = (
+                f'<p class="widget-note">{trainings_text(bars).capitalize()} ran here, each with a progress bar'
+                " (a widget: it runs in JupyterLab).</p>"
+            )
+            outputs.insert(first_bar, nbformat.v4.new_output("display_data", data={"text/html": note}))
+        cell.outputs = outputs
+    return result
+
+
+def site_nav(stems: list[str], titles: dict, stem: str) -> str:
+    """The bar of links at the top and bottom of a page: the previous notebook, the index, the next."""
+    at = stems.index(stem)
+    previous = f'<a href="{stems[at - 1]}.html">← {html.escape(titles[stems[at - 1]])}</a>' if at else "<span></span>"
+    following = (
+        f'<a href="{stems[at + 1]}.html">{html.escape(titles[stems[at + 1]])} →</a>'
+        if at + 1 < len(stems)
+        else "<span></span>"
+    )
+    return f'<nav class="site-nav">{previous}<a href="index.html">All notebooks</a>{following}</nav>'
+
+
+@functools.lru_cache(maxsize=1)
+def page_exporter():
+    """nbconvert's HTML exporter with the site's template (one for all pages: its templates compile once)."""
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name="lab",
+        template_file="site.html.j2",
+        extra_loaders=[DictLoader({"site.html.j2": PAGE_TEMPLATE})],
+        mathjax_url=MATHJAX_URL,
+    )
+
+
+def notebook_page(notebook, stem: str, titles: dict, site_title: str) -> str:
+    """The HTML page of one notebook: nbconvert's lab template over its committed outputs (figures
+    embedded), widgets static, links to the other notebooks rewritten to their pages."""
+    stems = list(titles)
+    resources = {
+        "metadata": {"name": f"{titles[stem]} · {site_title}"},
+        "site_nav": site_nav(stems, titles, stem),
+        "site_css": SITE_CSS,
+        "site_head": SITE_HEAD,
+        "mathjax_config": MATHJAX_CONFIG,
+    }
+    body, _ = page_exporter().from_notebook_node(static_widgets(notebook, stem), resources=resources)
+    return site_links(body, "notebooks", set(stems))
+
+
+def index_page(readme: str, entries: dict) -> str:
+    """The site's front page: the README's first paragraph, then each notebook's thumbnail, title,
+    summary and run time, linking to its page."""
+    stems, title = set(entries), readme_title(readme)
+    items = "\n".join(
+        f'<li><a href="{e["link"]}"><img src="{e["thumbnail"]}" alt="{html.escape(e["title"])}"></a>'
+        f'<h2><a href="{e["link"]}">{html.escape(e["title"])}</a></h2>'
+        f'<p>{markdown_html(e["summary"])}</p><p class="run-time">Run time: {html.escape(e["run_time"])}</p></li>'
+        for e in entries.values()
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{html.escape(title)}: the notebooks</title>
+{SITE_HEAD}
+<style>{INDEX_CSS}</style>
+</head>
+<body>
+<h1>{html.escape(title)}</h1>
+<p>{markdown_html(readme_intro(readme))}</p>
+<p>The notebooks as they ran, outputs included: read them here, in order. To train the models and use
+the widgets, install the collection and open them in JupyterLab (the repository's README says how).</p>
+<ul class="notebooks">
+{items}
+</ul>
+<footer>Built with <code>python tools/notebooks.py site</code> from the committed notebooks.</footer>
+</body>
+</html>
+"""
+    return site_links(page, "", stems)
+
+
+def mathjax_folder() -> Path | None:
+    """The folder of MathJax's files in the installed jupyter-server-mathjax (None when it is not installed)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(MATHJAX_PACKAGE)
+    return Path(spec.submodule_search_locations[0]) / "static" if spec and spec.submodule_search_locations else None
+
+
+def write_site(out: Path) -> list[str]:
+    """Write the static site to ``out``: a page per notebook, index.html, the thumbnails, the
+    pictures of widgets and MathJax. -> the problems that stopped it (empty: written)."""
+    out = Path(out).resolve()
+    if out in (ROOT.resolve(), NOTEBOOKS.resolve()):
+        return [f"--out {out} is the repository's own folder: write the site to a folder of its own"]
+    readme = README.read_text()
+    entries = index_entries(readme)
+    notebooks = [ipynb for _, ipynb in pairs()]
+    problems = [
+        f"{README.name} has no table row linking notebooks/{n.name}" for n in notebooks if n.stem not in entries
+    ]
+    mathjax = mathjax_folder()
+    if mathjax is None:
+        problems.append(f"{MATHJAX_PACKAGE} is not installed: pip install -c constraints.txt -e '.[lab]'")
+    if problems:
+        return problems
+    entries = {n.stem: entries[n.stem] for n in notebooks}  # in the notebooks' order
+    titles = {stem: entry["title"] for stem, entry in entries.items()}
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(mathjax, out / "mathjax", dirs_exist_ok=True)
+    (out / "thumbnails").mkdir(exist_ok=True)
+    for thumbnail in sorted(THUMBNAILS.glob("*.png")):
+        shutil.copy(thumbnail, out / "thumbnails" / thumbnail.name)
+    (out / "images").mkdir(exist_ok=True)
+    for screenshot in WIDGET_SCREENSHOTS.values():
+        shutil.copy(screenshot, out / "images" / screenshot.name)
+    for ipynb in notebooks:
+        page = out / f"{ipynb.stem}.html"
+        page.write_text(
+            notebook_page(nbformat.read(ipynb, as_version=4), ipynb.stem, titles, readme_title(readme)),
+            encoding="utf-8",
+        )
+        print(f"{page}: {titles[ipynb.stem]}")
+    (out / "index.html").write_text(index_page(readme, entries), encoding="utf-8")
+    print(f"{out / 'index.html'}: {len(notebooks)} notebooks")
+    return []
+
+
 def check() -> list[str]:
     """Every pair out of sync, every header or README run time that disagrees with build.json (empty: all agree)."""
     return pair_problems() + timing_problems()
@@ -557,6 +865,8 @@ def main(argv=None) -> int:
     student = sub.add_parser("student", help="write the student edition (the notebooks less their solutions)")
     student.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write it")
     student.add_argument("names", nargs="*", help="parts of notebook names (default: all)")
+    site = sub.add_parser("site", help="write the static web site: a page per notebook and an index")
+    site.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write it")
     args = parser.parse_args(argv)
     if args.command == "build":
         build(args.names)
@@ -577,6 +887,11 @@ def main(argv=None) -> int:
         problems = write_student_edition(args.out, args.names)
         if problems:
             print("no student edition written:\n" + "\n".join(problems), file=sys.stderr)
+        return 1 if problems else 0
+    if args.command == "site":
+        problems = write_site(args.out)
+        if problems:
+            print("no site written:\n" + "\n".join(problems), file=sys.stderr)
         return 1 if problems else 0
     if args.command == "headers":
         missing = apply_record(read_record())
