@@ -1,6 +1,6 @@
 """The static site's parts, without a browser (issue 15): links rewritten to pages, the index
 from the README's table, widgets replaced by pictures, and a page that needs no network.
-tests/browser/test_site.py builds the whole site and reads it in Chromium."""
+tests/browser/test_site_in_chromium.py builds the whole site and reads it in Chromium."""
 
 from __future__ import annotations
 
