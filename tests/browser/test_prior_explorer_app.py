@@ -7,6 +7,9 @@ widgets render, no code and no traceback is on the page, the six Fig. 4.13 pictu
 click away, and a prior chosen with a click trains with a live plot and adds a row to the
 table. The server and its kernels are stopped even when the test fails.
 
+voila.json (read from the repository root, where the command runs) leaves out jupytext's
+JupyterLab extension, which fails to load in Voilà's front end; the page logs no other error.
+
 Select it with ``pytest -m browser``. Its screenshot of the trained panel goes to the artifacts
 folder (conftest.py); with ``VAE_PRIORS_UPDATE_DOCS=1`` also to docs/prior-explorer-app.png,
 the README's picture (a normal run leaves the committed files as they are).
@@ -42,6 +45,9 @@ SERVER_STOP_TIMEOUT_S = 10
 #: From the page request to the rendered panel: a kernel starts, imports torch, runs the notebook.
 APP_READY_TIMEOUT_S = 90
 TRAINING_TIMEOUT_S = 90
+#: Voilà's page template links Font Awesome from this CDN; offline (as here) the request fails, a
+#: console error that the test forgives (JupyterLab's own copy draws the icons).
+OFFLINE_CDN = "https://cdn.jsdelivr.net/"
 
 pytestmark = pytest.mark.browser
 
@@ -253,10 +259,21 @@ def choose_by_keyboard(page, select, label: str) -> None:
 
 @pytest.fixture
 def app_page(browser, voila_server, artifacts_dir, request):
-    """A page with the app opened; its screenshot is saved when the test fails."""
+    """(A page with the app opened, the console errors and uncaught exceptions it logs); its
+    screenshot is saved when the test fails."""
     context = browser.new_context(viewport={"width": 1280, "height": 1100})
     context.set_default_timeout(30_000)
     page = context.new_page()
+    errors = []
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and not message.location.get("url", "").startswith(OFFLINE_CDN)
+            and errors.append(f"{message.text} ({message.location.get('url')})")
+        ),
+    )
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
     try:
         page.goto(voila_server.url, wait_until="commit")
         app_ready = """() => {
@@ -273,7 +290,7 @@ def app_page(browser, voila_server, artifacts_dir, request):
                 f"Voilà's log ends:\n{voila_server.log_tail()}"
             ),
         )
-        yield page
+        yield page, errors
     finally:
         try:
             report = getattr(request.node, "report_call", None)
@@ -284,7 +301,7 @@ def app_page(browser, voila_server, artifacts_dir, request):
 
 
 def test_app_shows_no_code_and_trains_a_prior_chosen_by_click_with_a_live_plot(app_page, artifacts_dir):
-    page = app_page
+    page, console_errors = app_page
     problems = page.evaluate(PAGE_PROBLEMS_JS)
     assert not problems, "the app's page shows what a class should not see:\n" + "\n".join(problems)
 
@@ -351,3 +368,4 @@ def test_app_shows_no_code_and_trains_a_prior_chosen_by_click_with_a_live_plot(a
     assert CHOSEN_PRIOR in rows.nth(rows_before).text_content(), "the new result row is not for the chosen prior"
     problems = page.evaluate(PAGE_PROBLEMS_JS)
     assert not problems, "after training the page shows:\n" + "\n".join(problems)
+    assert not console_errors, "the page logged errors:\n" + "\n".join(console_errors)
