@@ -265,14 +265,13 @@ def app_page(browser, voila_server, artifacts_dir, request):
     context.set_default_timeout(30_000)
     page = context.new_page()
     errors = []
-    page.on(
-        "console",
-        lambda message: (
-            message.type == "error"
-            and not message.location.get("url", "").startswith(OFFLINE_CDN)
-            and errors.append(f"{message.text} ({message.location.get('url')})")
-        ),
-    )
+
+    def on_console(message) -> None:
+        where = message.location.get("url", "")
+        if message.type == "error" and not where.startswith(OFFLINE_CDN):
+            errors.append(f"{message.text} ({where})")
+
+    page.on("console", on_console)
     page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
     try:
         page.goto(voila_server.url, wait_until="commit")
