@@ -113,7 +113,7 @@ def test_a_run_writes_every_row_summary_figure_and_record(tiny_run):
     vamp = [r for r in rows if r["prior"] == "vampprior"]
     assert all(r["prior_parameters"] > 0 for r in vamp)
     assert set(study.read_curves(out / "curves.jsonl")) == set(settings.tasks())
-    assert record["settings"] == settings.to_json() and record["seconds"] > 0
+    assert record["settings"] == settings.to_json() and record["seconds"] > 0 and record["runs"] == 1
     assert json.loads((out / "run.json").read_text())["seconds"] == record["seconds"]
     summary = (out / "summary.md").read_text()
     assert summary.count("| vampprior |") == 2 and "gain over standard" in summary
@@ -136,8 +136,13 @@ def test_an_interrupted_run_continues_where_it_stopped(tiny_run, tmp_path):
     for name in ("run.json", "curves.jsonl"):
         (tmp_path / name).write_text((out / name).read_text())
     said = []
-    study.run_study(tmp_path, settings, workers=1, say=said.append)
+    record = study.run_study(tmp_path, settings, workers=1, say=said.append)
     assert said[0].endswith("2 to train with 1 workers")
+    first_record = json.loads((out / "run.json").read_text())
+    assert record["runs"] == 2 and record["seconds"] > first_record["seconds"]  # both runs' time counts
+    assert "2 runs: an interrupted run was continued" in (tmp_path / "summary.md").read_text()
+    # A third run finds nothing to train and leaves the record alone.
+    assert study.run_study(tmp_path, settings, workers=1, say=said.append) == record
     resumed = {study._row_key(r): r for r in study.read_rows(tmp_path / "study.csv")}
     first = {study._row_key(r): r for r in study.read_rows(out / "study.csv")}
     assert resumed.keys() == first.keys()
@@ -192,10 +197,14 @@ def test_every_committed_run_converged():
         assert math.isfinite(row["neg_log_likelihood"])
 
 
-def test_the_committed_iwae_is_stable_to_a_tenth_of_a_nat():
-    """Doubling K from K/2 changes the mean estimate by less than 0.1 nat in every model."""
-    worst = max(r["neg_log_likelihood_half"] - r["neg_log_likelihood"] for r in committed_rows())
-    assert 0 <= worst < 0.1
+def test_the_committed_summary_states_how_settled_the_iwae_estimate_is():
+    """summary.md quotes the largest change from K/2 to K per data set, as the rows give it."""
+    rows = committed_rows()
+    summary = (COMMITTED / "summary.md").read_text()
+    for dataset in study.DATASETS:
+        change = study.iwae_change(rows, dataset)
+        assert change >= 0  # more samples never loosen the bound (same samples, nested)
+        assert f"{change:.2f} nat on {dataset}" in summary
 
 
 @pytest.mark.slow

@@ -296,27 +296,54 @@ def run_study(out, settings: StudySettings | None = None, *, workers: int = 2, s
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     csv_path, record_path, curves_path = out / "study.csv", out / "run.json", out / "curves.jsonl"
-    done = {}
+    done, previous = {}, {}
     if csv_path.exists():
-        record = json.loads(record_path.read_text()) if record_path.exists() else {}
-        if record.get("settings") != settings.to_json():
+        previous = json.loads(record_path.read_text()) if record_path.exists() else {}
+        if previous.get("settings") != settings.to_json():
             raise ValueError(f"{out} holds results of other study settings; choose another --out or delete {csv_path}")
         done = {_row_key(row): row for row in read_rows(csv_path)}
+    todo = [task for task in settings.tasks() if task not in done]
+    say(
+        f"{len(settings.tasks())} models: {len(done)} already in {csv_path}, "
+        f"{len(todo)} to train with {workers} workers"
+    )
+    if todo:
+        record = _train_all(todo, settings, workers, previous, csv_path, curves_path, record_path, say)
+    else:  # nothing to train: the record of the runs that trained them stays as it is
+        record = previous
+    rows = read_rows(csv_path)
+    write_summary(rows, out / "summary.md", record)
+    draw_gain(rows).savefig(out / "gain.png", dpi=110)
+    say(
+        f"total: {record['seconds'] / 60:.1f} min of training and evaluation for {len(rows)} models; "
+        f"wrote {csv_path}, {out / 'summary.md'}, {out / 'gain.png'}"
+    )
+    return record
+
+
+def _write_record(record: dict, path: Path) -> None:
+    with written_whole(path) as temporary:
+        temporary.write_text(json.dumps(record, indent=1))
+
+
+def _train_all(todo, settings, workers, previous, csv_path, curves_path, record_path, say) -> dict:
+    """Train and evaluate ``todo``, appending each row as it finishes; returns the run record.
+
+    The record's "seconds" is the wall time of every run that wrote rows to this folder
+    (an interrupted run's time up to its last row included), updated after every row.
+    """
     record = {
         "settings": settings.to_json(),
         "workers": workers,
         "threads_per_worker": 1,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         "torch": torch.__version__,
-        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "started": previous.get("started", time.strftime("%Y-%m-%d %H:%M:%S %Z")),
+        "seconds": previous.get("seconds", 0.0),
+        "runs": previous.get("runs", 0) + 1,
     }
-    with written_whole(record_path) as temporary:
-        temporary.write_text(json.dumps(record, indent=1))
-    todo = [task for task in settings.tasks() if task not in done]
-    say(
-        f"{len(settings.tasks())} models: {len(done)} already in {csv_path}, "
-        f"{len(todo)} to train with {workers} workers"
-    )
+    before = record["seconds"]
+    _write_record(record, record_path)
     start = time.perf_counter()
     new_file = not csv_path.exists()
     with open(csv_path, "a", newline="") as file, open(curves_path, "a") as curves:
@@ -332,25 +359,15 @@ def run_study(out, settings: StudySettings | None = None, *, workers: int = 2, s
                 for written in (curves, file):  # the curve first: a row in the CSV always has its curve
                     written.flush()
                     os.fsync(written.fileno())
-                done[_row_key(row)] = row
+                record["seconds"] = round(before + time.perf_counter() - start, 1)
+                _write_record(record, record_path)
                 say(
                     f"[{number}/{len(todo)}] {row['dataset']} L={row['latent_dim']} {row['prior']} seed {row['seed']}: "
                     f"-log p(x) {row['neg_log_likelihood']:.2f}, {row['epochs']} epochs ({row['stopped']}), "
                     f"{row['train_seconds']:.0f} s"
                 )
-    seconds = time.perf_counter() - start
-    record.update(seconds=round(seconds, 1), finished=time.strftime("%Y-%m-%d %H:%M:%S %Z"))
-    if done and len(todo) < len(settings.tasks()):
-        record["resumed"] = True
-    with written_whole(record_path) as temporary:
-        temporary.write_text(json.dumps(record, indent=1))
-    rows = read_rows(csv_path)
-    write_summary(rows, out / "summary.md", record)
-    draw_gain(rows).savefig(out / "gain.png", dpi=110)
-    say(
-        f"total: {seconds / 60:.1f} min for {len(todo)} models; "
-        f"wrote {csv_path}, {out / 'summary.md'}, {out / 'gain.png'}"
-    )
+    record["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    _write_record(record, record_path)
     return record
 
 
@@ -423,20 +440,34 @@ def summary_table(rows, dataset: str) -> str:
     return "\n".join(lines)
 
 
+def iwae_change(rows, dataset: str | None = None) -> float:
+    """The largest change of a model's -log p(x) estimate from K/2 to K importance samples (nats):
+    about how far the estimate at K still is from its K -> infinity limit."""
+    return max(r["neg_log_likelihood_half"] - r["neg_log_likelihood"] for r in rows if dataset in (None, r["dataset"]))
+
+
 def write_summary(rows, path, record: dict) -> Path:
     settings = record["settings"]
+    k = settings["iwae_samples"]
+    runs = record.get("runs", 1)
     text = [
         "# When does the prior matter? The study's results",
         "",
-        f"`python -m vaelib study` on {record.get('started', '?')}: {record.get('machine', '?')}, torch "
+        f"`python -m vaelib study`, started {record.get('started', '?')}: {record.get('machine', '?')}, torch "
         f"{record.get('torch', '?')}, {record.get('workers', '?')} worker processes with 1 thread each; "
-        f"{record.get('seconds', 0) / 60:.1f} min for the models this run trained.",
+        f"{record.get('seconds', 0) / 60:.1f} min in all"
+        + (f" ({runs} runs: an interrupted run was continued)" if runs > 1 else "")
+        + ".",
         "",
         f"Each cell: mean ± spread (standard deviation) over seeds {settings['seeds']}. −log p(x): IWAE with "
-        f"K = {settings['iwae_samples']} samples. Gain: the standard prior's −log p(x) minus this prior's "
+        f"K = {k} samples. Gain: the standard prior's −log p(x) minus this prior's "
         "(positive: this prior is better), ± the larger of the two seed spreads; a gain smaller than that "
         "is no difference. KL(q(z)‖p(z)): Monte Carlo, q(z) the mixture of the test images' posteriors. "
         f"Training: the fast recipe with patience {settings['patience']}, batch sizes {settings['batch_sizes']}.",
+        "",
+        f"How settled is K = {k}? The largest change of one model's −log p(x) from K = {k // 2} to K = {k}: "
+        + ", ".join(f"{iwae_change(rows, d):.2f} nat on {d}" for d in _values(rows, "dataset"))
+        + ". Each further doubling of K moves the estimate about half as much again, all priors alike.",
     ]
     for dataset in _values(rows, "dataset"):
         text += ["", f"## {dataset}", "", summary_table(rows, dataset)]
