@@ -16,7 +16,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYGROUND = ROOT / "notebooks" / "08_playground.ipynb"
@@ -111,6 +110,8 @@ def run_cells_above(page, index: int) -> None:
 
 
 def test_the_playground_as_slides_title_then_keyboard_to_the_panel_which_runs(page, lab_server, artifacts_dir):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     errors = []  # the browser's console errors, to tell the known widget bug from another failure
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     server_path = lab_server.copy_notebook(PLAYGROUND)
