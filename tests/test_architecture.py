@@ -35,6 +35,7 @@ LAYERS = (
     {"latent"},  # latent-plane geometry: grids and extents
     {"analysis"},  # aggregated posterior, ELBO surgery, holes, the comparison table
     {"plots"},  # figures: take a model and tensors, never train
+    {"study"},  # the prior study: trains many models, summarises and draws its results
     {"widgets", "cli", "exercises"},  # what a person clicks or types; the checks a student calls on an answer
     {"__init__", "__main__"},  # the package's face
 )

@@ -331,3 +331,40 @@ def test_a_redraw_uses_no_more_threads_than_its_caller_and_restores_them(digits,
         assert seen[-1] == caller
     finally:
         vaelib.set_num_threads(previous)
+
+
+# ---------------------------------------------------------------------------------------
+# scale: larger pictures for a projector (apps/prior_explorer.py)
+# ---------------------------------------------------------------------------------------
+def test_a_scaled_view_draws_its_text_larger_at_one_image_pixel_per_css_pixel(digits):
+    from vaelib.widgets import PNG_DPI, ContourView
+
+    model = vaelib.make_vae("standard", hidden_dim=16, seed=0, device="cpu")
+    views = {scale: ContourView(digits.test[:100], scale=scale) for scale in (1, 1.5)}
+    title_widths = {}
+    for scale, view in views.items():
+        view.draw(model, "the same title")
+        pixels = _png_pixels(view.image.value)
+        assert pixels.shape == (int(4.2 * PNG_DPI * scale), int(4.4 * PNG_DPI * scale), 3)
+        assert view.image.layout.width == f"{pixels.shape[1]}px"
+        title_widths[scale] = view.ax.title.get_window_extent(view.canvas.get_renderer()).width
+    # The text is drawn at 1.5 times the pixels, not the same text on a larger canvas.
+    assert title_widths[1.5] == pytest.approx(1.5 * title_widths[1], rel=0.05)
+
+
+def test_a_scaled_playground_enlarges_both_pictures_and_the_label_column(digits):
+    from vaelib.widgets import PNG_DPI
+
+    playground = Playground(digits, scale=1.5)
+    samples = _png_pixels(playground.samples.value)
+    assert samples.shape[:2] == (int(3.6 * PNG_DPI * 1.5),) * 2
+    assert playground.samples.layout.width == f"{samples.shape[1]}px"
+    contours = _png_pixels(playground.contours.image.value)
+    assert playground.contours.image.layout.width == f"{contours.shape[1]}px" == f"{int(4.4 * PNG_DPI * 1.5)}px"
+    assert playground.prior.style.description_width == "135px"  # 1.5 x the 90 px of scale 1
+
+
+@pytest.mark.parametrize("scale", [0, -1.5, float("inf")])
+def test_a_scale_that_is_not_a_positive_number_is_refused_with_its_value(digits, scale):
+    with pytest.raises(ValueError, match=rf"scale must be a positive finite number, got {scale}"):
+        Playground(digits, scale=scale)

@@ -46,7 +46,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``vaelib`` argument parser with its ``figures`` command."""
+    """The ``vaelib`` argument parser with its ``figures`` and ``study`` commands."""
     from .priors import PRIORS
     from .train import DEFAULT_RECIPE, RECIPES
 
@@ -111,7 +111,40 @@ def build_parser() -> argparse.ArgumentParser:
     # For quick checks (the tests): a smaller encoder/decoder than the book's 256 units.
     figures.add_argument("--hidden-dim", type=_positive_int, default=256, help=argparse.SUPPRESS)
     figures.set_defaults(run=run_figures, parser=figures)
+
+    from . import study as study_module
+
+    study = commands.add_parser(
+        "study",
+        help="when does the prior matter? every prior at latent sizes 2..32 on two data sets",
+        description="Train every prior at latent sizes "
+        f"{', '.join(map(str, study_module.LATENT_SIZES))} on {' and '.join(study_module.DATASETS)}, "
+        f"{len(study_module.SEEDS)} seeds each, and write DIR/study.csv (one row per model, written as each "
+        "finishes: a rerun continues where an interrupted one stopped), DIR/summary.md and DIR/gain.png.",
+    )
+    study.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    study.add_argument(
+        "--quick",
+        action="store_true",
+        help="a subset in about a minute: Digits, standard and VampPrior, L = 2 and 16, seeds 0 and 1",
+    )
+    study.add_argument(
+        "--workers", type=_positive_int, default=2, help="models trained side by side, one thread each (default: 2)"
+    )
+    study.set_defaults(run=run_study, parser=study)
     return parser
+
+
+def run_study(args) -> int:
+    from . import study
+
+    check_writable(args.out)
+    settings = study.quick_settings() if args.quick else study.StudySettings()
+    try:
+        study.run_study(args.out, settings, workers=args.workers)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    return 0
 
 
 def _int_in(text: str, low: int, high: int | None, what: str) -> int:

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from . import analysis, plots
+from ._checks import check_positive_float
 from .data import Digits, image_shape
 from .evaluate import negative_elbo
 from .model import make_vae
@@ -106,17 +107,20 @@ class ContourView:
     * the torch work follows vaelib's thread policy: on a busy machine a second thread would
       wait for a core at every operation.
 
-    size: inches; resolution: the latent grid's points per side (default CONTOUR_RESOLUTION).
+    size: inches; resolution: the latent grid's points per side (default CONTOUR_RESOLUTION);
+    scale: the picture is drawn at ``scale`` times PNG_DPI and shown that many times larger,
+    text and lines included (1.5 for a projector: sharp, not a stretched picture).
     """
 
-    def __init__(self, x, labels=None, size=(4.4, 4.2), resolution: int | None = None):
+    def __init__(self, x, labels=None, size=(4.4, 4.2), resolution: int | None = None, scale: float = 1.0):
         self.x, self.labels = x, labels
         self.resolution = CONTOUR_RESOLUTION if resolution is None else resolution
-        self.figure = Figure(figsize=size, dpi=PNG_DPI)
+        self.figure = Figure(figsize=size, dpi=PNG_DPI * check_positive_float("scale", scale))
         self.canvas = FigureCanvasAgg(self.figure)
         self.frame = self.figure.add_subplot()  # below: background, ticks, axis labels
         self.ax = self.figure.add_subplot(axes_class=_RedrawAxes)  # above: what prior_contours draws
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{int(size[0] * PNG_DPI)}px"))
+        width = int(self.figure.bbox.width)  # as Agg renders it: one image pixel per CSS pixel
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px"))
         self.frames = 0
         self.layouts = 0  # how many frames ran the constrained layout
         self.backgrounds = 0  # how many frames rendered the ticks and labels anew
@@ -434,10 +438,15 @@ class Playground(widgets.VBox):
     at. Every prior in ``vaelib.PRIORS`` is in the menu; its ``size_option`` gives the slider.
     In code: ``pg.prior.value = "mog"; pg.train(wait=True)``; ``pg.results`` is a
     ComparisonTable (``pg.results[-1]["neg_elbo"]``).
+
+    scale: draws the pictures that many times larger (text included, see ContourView) and
+    widens the controls' label column to match; the page's own font size is set by CSS
+    (apps/prior_explorer.py does both for a projector).
     """
 
-    def __init__(self, data, redraw_every: int = 5):
+    def __init__(self, data, redraw_every: int = 5, scale: float = 1.0):
         self.data = data
+        self.scale = check_positive_float("scale", scale)
         # Models are built for the data's image size and pixels (Digits, MNIST-5k).
         self._model_data = data if isinstance(data, Digits) else None
         self.redraw_every = redraw_every
@@ -446,7 +455,7 @@ class Playground(widgets.VBox):
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
-        style = {"description_width": "90px"}
+        style = {"description_width": f"{round(90 * self.scale)}px"}
         self.prior = widgets.Dropdown(options=list(PRIORS), value="standard", description="prior", style=style)
         self.size = widgets.IntSlider(description="components", style=style, continuous_update=False)
         self.epochs = widgets.IntSlider(
@@ -467,14 +476,17 @@ class Playground(widgets.VBox):
             readout_format=".0e",
             style=style,
         )
-        self.seed = widgets.IntText(value=0, description="seed", style=style, layout=widgets.Layout(width="180px"))
+        self.seed = widgets.IntText(
+            value=0, description="seed", style=style, layout=widgets.Layout(width=f"{round(180 * self.scale)}px")
+        )
         self.train_button = widgets.Button(description="Train", button_style="primary", icon="play")
         self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
         self.progress = widgets.IntProgress(min=0, max=self.epochs.value, description="epoch", style=style)
         self.status = widgets.HTML("Choose a prior and press Train.")
-        self.contours = ContourView(data.test)
-        self.samples_figure = Figure(figsize=(3.6, 3.6), layout="constrained")
-        self.samples = widgets.Image(format="png", layout=widgets.Layout(width="346px"))
+        self.contours = ContourView(data.test, scale=self.scale)
+        self.samples_figure = Figure(figsize=(3.6, 3.6), dpi=PNG_DPI * self.scale, layout="constrained")
+        width = int(self.samples_figure.bbox.width)  # as figure_png renders it
+        self.samples = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px"))
         self.table = widgets.HTML(self._table_html())
 
         for widget, name in [
@@ -660,7 +672,7 @@ class Playground(widgets.VBox):
     def _draw_samples(self, model) -> None:
         self.samples_figure.clear()
         plots.prior_samples(model, n=36, ncols=6, ax=self.samples_figure.add_subplot(), seed=0)
-        self.samples.value = figure_png(self.samples_figure)
+        self.samples.value = figure_png(self.samples_figure, dpi=self.samples_figure.dpi)
 
     def _table_html(self) -> str:
         return self.results.to_html(empty="Each finished run adds a row here.")

@@ -1,0 +1,99 @@
+"""The speed levers of the prior study (`python -m vaelib study`), each measured against its alternative.
+
+    python benchmarks/study_speed.py              # about 4 minutes on 2 cores; run it on a quiet machine
+
+1. Workers: the same 4 Digits trainings (standard and VampPrior, L = 8, seeds 0 and 1) run
+   one after another in one process with 2 threads, and as 2 worker processes with 1 thread
+   each (what the study does). Wall time of each way and the ratio.
+2. MNIST-5k batch size: the standard prior at L = 16, seed 0, with the study's recipe at
+   batch 128 and at 256 (what the study uses): epochs, wall time, test -ELBO. A larger batch
+   halves the steps per epoch; it is kept only if the model it gives is as good.
+3. Importance samples: from a committed study (results/prior_study/study.csv, when present),
+   the largest change of the mean -log p(x) estimate from K/2 to K samples over all models.
+
+Measured 2026-12-02 on the 2-core machine (see the closing figures in the module docstring of
+vaelib.study and in results/prior_study/summary.md).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from vaelib import study  # noqa: E402
+from vaelib.evaluate import negative_elbo  # noqa: E402
+
+TASKS = [("digits", prior, 8, seed) for prior in ("standard", "vampprior") for seed in (0, 1)]
+
+
+def train(task, settings):
+    model = study.train_one(task, settings)
+    return negative_elbo(model, study.load(task[0]).test), model.history.epochs
+
+
+def sequential_two_threads(settings):
+    return [_train_with_threads(task, settings, 2) for task in TASKS]
+
+
+def _train_with_threads(task, settings, count):
+    from vaelib.model import make_vae
+    from vaelib.train import fit
+
+    data = study.load(task[0])
+    model = make_vae(task[1], latent_dim=task[2], data=data, seed=task[3])
+    fit(model, data, recipe=study.recipe(task[0], settings), seed=task[3], progress=False, threads=count)
+    return negative_elbo(model, data.test), model.history.epochs
+
+
+def workers_lever(settings) -> None:
+    start = time.perf_counter()
+    sequential_two_threads(settings)
+    one = time.perf_counter() - start
+    start = time.perf_counter()
+    with ProcessPoolExecutor(2, initializer=study._worker_start, mp_context=study._spawn()) as pool:
+        list(pool.map(train, TASKS, [settings] * len(TASKS)))
+    two = time.perf_counter() - start
+    print(
+        f"1. {len(TASKS)} Digits trainings: 1 process x 2 threads {one:.1f} s, 2 workers x 1 thread {two:.1f} s "
+        f"(workers include their start-up): ratio {one / two:.2f}"
+    )
+
+
+def batch_lever(settings) -> None:
+    torch.set_num_threads(1)
+    for batch in (128, 256):
+        changed = study.StudySettings(batch_sizes={**settings.batch_sizes, "mnist5k": batch})
+        start = time.perf_counter()
+        neg_elbo, epochs = train(("mnist5k", "standard", 16, 0), changed)
+        seconds = time.perf_counter() - start
+        print(
+            f"2. MNIST-5k, standard, L=16, batch {batch}: {epochs} epochs, {seconds:.1f} s (1 thread), "
+            f"test -ELBO {neg_elbo:.2f}"
+        )
+
+
+def iwae_lever() -> None:
+    path = study.RESULTS_DIR / "study.csv"
+    if not path.exists():
+        print(f"3. no committed study at {path}")
+        return
+    rows = study.read_rows(path)
+    change = max(rows, key=lambda r: r["neg_log_likelihood_half"] - r["neg_log_likelihood"])
+    print(
+        f"3. K = {study.IWAE_SAMPLES}: the largest change of -log p(x) from K/2 to K over {len(rows)} models is "
+        f"{change['neg_log_likelihood_half'] - change['neg_log_likelihood']:.3f} nat "
+        f"({change['dataset']}, {change['prior']}, L={change['latent_dim']}, seed {change['seed']})"
+    )
+
+
+if __name__ == "__main__":
+    settings = study.StudySettings()
+    workers_lever(settings)
+    batch_lever(settings)
+    iwae_lever()
