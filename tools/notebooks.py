@@ -6,7 +6,7 @@
     python tools/notebooks.py solutions [NAME ...]  # run every solution's code in place (exit 1 if one fails)
     python tools/notebooks.py student --out DIR [NAME ...]  # the student edition: no solutions
     python tools/notebooks.py site --out DIR     # a static web site of the notebooks, to read without installing
-    python tools/notebooks.py slides [NAME ...]  # every cell's slide type (RISE), by rules; nothing runs
+    python tools/notebooks.py slides [NAME ...]  # every cell's slide type, by rules; nothing runs
 
 ``build`` executes each notebook from its ``.py`` in a fresh kernel with the full
 training budget, removes what churns between runs (widget state, execution timings),
@@ -33,7 +33,7 @@ runs): figures embedded, solutions closed until clicked, links between notebooks
 pages, each widget replaced by a picture of it with a caption (a static page cannot run one), and
 MathJax copied from the jupyter-server-mathjax package, so the pages need no network. Copy DIR to any
 static host, or open DIR/index.html from the disk.
-``slides`` writes each cell's ``slideshow.slide_type`` (what jupyterlab-rise presents) into the
+``slides`` writes each cell's ``slideshow.slide_type`` (what jupyterlab-slideshow presents) into the
 ``.ipynb`` and the ``.py``, from rules over the cells' content, tags and committed outputs (see
 :func:`slide_types`); outputs are untouched and a second run changes nothing. Run it after ``build``.
 """
@@ -411,9 +411,9 @@ def run_solutions(py: Path) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------
-# Slides: every cell's place in a RISE slideshow, assigned by rules from its content
+# Slides: every cell's place in a slideshow, assigned by rules from its content
 # ---------------------------------------------------------------------------------------
-#: The cell metadata a slideshow reads (jupyterlab-rise, nbconvert's slides): {"slide_type": ...}.
+#: The cell metadata a slideshow reads (jupyterlab-slideshow, RISE, nbconvert's slides): {"slide_type": ...}.
 SLIDESHOW = "slideshow"
 #: The mark of a claim's check line (vaelib.check and its kin print it): cells that print only these
 #: prove the prose to the author; a class does not need to watch them.
@@ -1003,7 +1003,7 @@ def main(argv=None) -> int:
     student.add_argument("names", nargs="*", help="parts of notebook names (default: all)")
     site = sub.add_parser("site", help="write the static web site: a page per notebook and an index")
     site.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write it")
-    slides = sub.add_parser("slides", help="assign every cell's slide type (RISE) from rules, in .ipynb and .py")
+    slides = sub.add_parser("slides", help="assign every cell's slide type from rules, in .ipynb and .py")
     slides.add_argument("names", nargs="*", help="parts of notebook names (default: all)")
     args = parser.parse_args(argv)
     if args.command == "build":
