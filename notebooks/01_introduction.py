@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: jupyter,tags,-all
+#     cell_metadata_filter: jupyter,slideshow,tags,-all
 #     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 1. Introduction: what a prior does in a VAE
 #
 # A variational auto-encoder (VAE) has three parts. The **encoder** $q(z|x)$ turns an image
@@ -40,7 +40,7 @@
 # Generative Modeling*. The code lives in the small package `vaelib`; each cell calls it in a
 # line or two, so the notebooks read top to bottom.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## How to use this collection
 #
 # | notebook | what it shows |
@@ -68,7 +68,7 @@
 #   as no difference. The pictures and the conclusions do not change; each conclusion is followed
 #   by a cell that checks it on the run's own numbers (a line starting with ✓).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -83,7 +83,7 @@ from vaelib import check, exercises
 data = vaelib.load_digits()
 data
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The data: Digits
 #
 # scikit-learn's Digits holds 1797 handwritten digits of $8 \times 8$ pixels, so an image is a
@@ -98,7 +98,7 @@ data
 # A categorical makes no assumption about the shape of the distribution of one pixel, which
 # matters here: the histogram on the right is nothing like a Gaussian bump.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig = plt.figure(figsize=(11, 3.3), layout="constrained")
 left, middle, right = fig.subfigures(1, 3, width_ratios=(4.4, 2.6, 3.0))
 
@@ -136,7 +136,7 @@ ax.set_title("pixel values: two lumps, at 0 and 16", fontsize=10)
 plt.close(fig)
 fig
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. A VAE in three networks (well, two and a prior)
 #
 # `vaelib.make_vae` builds the book's architecture for Digits: encoder and decoder are MLPs with
@@ -147,27 +147,27 @@ fig
 # simplest one, the standard Gaussian $p(z) = \mathcal{N}(z; 0, I)$, with no parameters at all.
 # Every other notebook swaps only this last line: `make_vae("mog")`, `make_vae("vampprior")`, ...
 
-# %%
+# %% slideshow={"slide_type": "-"}
 model = vaelib.make_vae("standard", seed=0)
 model
 
-# %%
+# %% slideshow={"slide_type": "-"}
 for part in ("encoder", "decoder", "prior"):
     count = sum(p.numel() for p in getattr(model, part).parameters())
     print(f"{part:8s} {count:7,d} parameters")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Untrained, the encoder has nothing to say yet: it gives every image nearly the same posterior,
 # close to the prior $\mathcal{N}(0, I)$ itself.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 with torch.no_grad():
     untrained_mean, untrained_logvar = model.encoder(data.test)
 untrained_std = untrained_logvar.mul(0.5).exp()
 check("before training, every posterior mean lies within 0.5 of the origin", untrained_mean.norm(dim=1).max() < 0.5)
 check("and every posterior standard deviation is between 0.5 and 2", 0.5 < untrained_std.min() and untrained_std.max() < 2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The ELBO and its parts
 #
 # Training a VAE maximises, for each training image, a lower bound on $\log p(x)$, the
@@ -196,14 +196,14 @@ check("and every posterior standard deviation is between 0.5 and 2", 0.5 < untra
 # notebook here reports one fixed estimate of it per model; the cell after the training below
 # says which.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 parts = model.elbo(data.test[:5])
 print(type(parts).__name__, "with one number per image:", tuple(parts.reconstruction.shape))
 print("ELBO = reconstruction + log_prior + entropy:",
       torch.allclose(parts.elbo, parts.reconstruction + parts.log_prior + parts.entropy))
 print("KL = -(log_prior + entropy):", torch.allclose(parts.kl, -(parts.log_prior + parts.entropy)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. A first training
 #
 # `vaelib.live_fit` trains with the fast recipe (Adam, batches of 128, an average of the
@@ -215,17 +215,17 @@ print("KL = -(log_prior + entropy):", torch.allclose(parts.kl, -(parts.log_prior
 # goes on, the posteriors narrow and the codes of similar images gather, while the prior's term
 # keeps them inside the circles.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 history = vaelib.live_fit(model, data, seed=0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The ELBO parts of the trained model on the 447 test images:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 print(vaelib.evaluate.ELBO_ESTIMATE)
 test_parts = vaelib.elbo_parts(model, data.test)
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"stopped after {history.epochs} epochs ({history.stopped})")
 for key, name in [("reconstruction", "reconstruction  E[log p(x|z)]"), ("log_prior", "log-prior       E[log p(z)]"),
                   ("entropy", "entropy        -E[log q(z|x)]"), ("kl", "KL(q(z|x) || p(z))"),
@@ -233,14 +233,14 @@ for key, name in [("reconstruction", "reconstruction  E[log p(x|z)]"), ("log_pri
     print(f"{name:32s} {test_parts[key]:8.2f} nats")
 print(f"test -ELBO (the book's 'nll')    {-test_parts['elbo']:8.2f} nats per image")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Almost all of the −ELBO, about 95 nats per image, is the reconstruction: 64 pixels with 17
 # levels each are hard to predict from two numbers. The KL term costs only a few nats. It is
 # small, but it is where the prior acts, and the prior shapes *where* the codes go far more than
 # the size of the term suggests. Per image, both terms vary a lot, and by digit: a 1 (orange) is
 # cheap to reconstruct, but its code tends to sit far out, where the prior is thin, and pays more KL.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 torch.manual_seed(0)
 with torch.no_grad():
     draws = [model.elbo(data.test) for _ in range(10)]
@@ -272,7 +272,7 @@ ax_scatter.legend(handles, [str(d) for d in range(10)], title="digit", fontsize=
 plt.close(fig)
 fig
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 # The claims above, checked: this run's numbers change a little from one computer to the next, the claims must not.
 ones = data.test_labels == 1
 with torch.no_grad():
@@ -290,14 +290,14 @@ check("training narrowed the posteriors below σ = 0.24: median standard deviati
       trained_std.median() < 0.24)
 check("so the entropy term is negative", test_parts["entropy"] < 0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # What does a reconstruction look like? Encode each test image, decode the posterior mean, and
 # show the expected grey level of each pixel:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 vaelib.plots.reconstructions(model, data.test, n=24, ncols=12)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The bound students never see: ELBO ≤ IWAE(K) ≤ log p(x)
 #
 # The ELBO is a *lower bound* on the number we actually want, $\log p(x)$: how likely the model
@@ -317,7 +317,7 @@ vaelib.plots.reconstructions(model, data.test, n=24, ncols=12)
 # (the posteriors are narrow), so the grid sits around each image's posterior: $\pm 10$ posterior
 # standard deviations, $161 \times 161$ points. First by hand, for one test image:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 x = data.test[:1]
 with torch.no_grad():
     q = model.posterior(x)  # q(z|x): a Gaussian with mean q.mean and standard deviations q.stddev
@@ -334,32 +334,32 @@ with torch.no_grad():
     iwae_by_hand = {k: float(torch.logsumexp(log_weights[:k], 0) - math.log(k)) for k in (1, 10, 100, 1000, 5000)}
 elbo_one_image = vaelib.elbo_parts(model, x)["elbo"]
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"test image 0: ELBO {elbo_one_image:.2f}, exact log p(x) {exact_by_hand:.2f}")
 for k, value in iwae_by_hand.items():
     print(f"  IWAE with K = {k:4d} (one draw): {value:.2f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # `vaelib.analysis.exact_log_likelihood` does the same for many images at once (with a grid it
 # checks is fine enough), and `vaelib.analysis.bound_curve` computes the whole ladder, on the same
 # random numbers for every $K$, averaged over 100 test images:
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 exact_vaelib = float(vaelib.analysis.exact_log_likelihood(model, x)[0])
 check("the hand-written quadrature agrees with vaelib's to 0.01 nat", abs(exact_by_hand - exact_vaelib) < 0.01)
 
 curve = vaelib.analysis.bound_curve(model, data.test[:100], seed=0)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 vaelib.plots.bound_curve(curve)
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"on {curve.num_images} test images: ELBO {curve.elbo:.2f}, exact log p(x) {curve.exact:.2f}, "
       f"gap {curve.exact - curve.elbo:.2f} nats")
 for k_value, value, se in zip(curve.ks, curve.iwae, curve.gap_se):
     print(f"  IWAE(K = {k_value:4d}) {value:8.2f}   {curve.exact - value:5.2f} ± {se:.2f} below the exact value")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # IWAE climbs with $K$ towards the exact value and, with $K = 5000$, gets within a tenth of a nat
 # of it on average; the ELBO stays well below. So the book's "nll", the test −ELBO, is not
 # $-\log p(x)$: it overstates it by about a nat per image on this model, and an IWAE number
@@ -367,7 +367,7 @@ for k_value, value, se in zip(curve.ks, curve.iwae, curve.gap_se):
 # (The bounds hold on average over the random codes. One draw for one image is noisy, as the
 # hand-written ladder above shows: it need not rise at every step, nor reach the exact value.)
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 # The claims above, checked: this run's numbers change a little from one computer to the next, the claims must not.
 k = dict(zip(curve.ks, range(len(curve.ks))))  # the position of each K in the curve
 check("the ELBO lies below IWAE(K) for every K ≥ 2", all(value > curve.elbo for value in curve.iwae[1:]))
@@ -379,7 +379,7 @@ check("with K = 5000 it is within a tenth of a nat of the exact value (up to 3 s
       curve.exact - curve.iwae[k[5000]] < 0.1 + 3 * curve.gap_se[k[5000]])
 check("the book's nll, the −ELBO, is about a nat above −log p(x) (0.5 to 2 nats)", 0.5 < curve.exact - curve.elbo < 2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Explore the latent space
 #
 # Two numbers per image is little, and the decoder has learned to make the most of them: every
@@ -392,21 +392,21 @@ check("the book's nll, the −ELBO, is about a nat above −log p(x) (0.5 to 2 n
 # draws there is pure extrapolation. Regions the prior gives mass to but no data reaches are the
 # "holes" of notebook 2.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 explorer = vaelib.widgets.LatentExplorer(model, data.test, data.test_labels)
 explorer
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The explorer is an object, so code can move it too. Here it is at the middle of the 0s and at
 # a point far outside the 99% circle (these pictures also show where widgets cannot):
 
-# %% tags=["thumbnail"]
+# %% slideshow={"slide_type": "-"} tags=["thumbnail"]
 explorer.digit.value = 0
 display(Image(explorer.image.value))
 explorer.show(-4.0, 4.0)
 display(Image(explorer.image.value))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaway
 #
 # A VAE is an encoder, a decoder and a prior, trained together by maximising the ELBO:
@@ -419,7 +419,7 @@ display(Image(explorer.image.value))
 # above $-\log p(x)$ here. The next notebook looks hard at the standard Gaussian prior through
 # this lens; notebooks 3-6 replace it with priors that can follow the codes.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # 1. **Write the ELBO.** Section 3 split the ELBO as reconstruction − KL. Write it yourself,
@@ -437,16 +437,16 @@ display(Image(explorer.image.value))
 #    test image, estimate the entropy $-\mathbb{E}_{q(z|x)}[\log q(z|x)]$ with 10,000 samples and
 #    compare it with the closed form `model.elbo(x).entropy`.
 
-# %% tags=["exercise"]
+# %% slideshow={"slide_type": "-"} tags=["exercise"]
 def my_elbo(x, logits, mean, logvar):
     """The ELBO of each image: x (B, D) of 0s and 1s, logits (B, D), mean (B, L), logvar (B, L) -> (B,)"""
     ...  # your code here
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 exercises.check_elbo(my_elbo)
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 1</summary>
 #
 # (a) Each pixel is a Bernoulli variable, so $\log p(x|z)$ is a **sum** over the 64 pixels of
@@ -498,12 +498,12 @@ exercises.check_elbo(my_elbo)
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # 2. Which digits are hardest to reconstruct, and why those? Average the reconstruction term of
 #    the test images per digit (the tensor `reconstruction` of section 4 has one number per test
 #    image), then look at which digits' codes lie nearest the origin.
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 2</summary>
 #
 # The 8s, the 2s and the 5s are hard: each costs over 2 nats more than the average test image
@@ -540,12 +540,12 @@ exercises.check_elbo(my_elbo)
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # 3. Decode the prior's most likely point, $z = (0, 0)$. Is it one of the digits? Compare it with
 #    the test image whose posterior mean lies nearest the origin, decoded and as it is, and measure
 #    how sure the decoder is at the origin: the entropy of $p(x|z)$, summed over the pixels.
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 3</summary>
 #
 # The origin decodes to no clear digit: a grey blend of the digits whose codes crowd around it

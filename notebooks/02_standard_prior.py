@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: jupyter,tags,-all
+#     cell_metadata_filter: jupyter,slideshow,tags,-all
 #     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 2. The standard Gaussian prior
 #
 # The default choice, and the yardstick for every other prior in this collection: a fixed
@@ -35,7 +35,7 @@
 # Tomczak, *Deep Generative Modeling*, Chapter 4, the section on priors: the standard Gaussian
 # prior and its Fig. 4.13. Notebook 1 introduces the data and the ELBO.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -48,7 +48,7 @@ from vaelib import analysis, check, exercises
 data = vaelib.load_digits()
 IWAE_SAMPLES = 100  # importance samples per image for −log p(x) (notebook 1 shows how it approaches the exact value)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The prior: a round hill
 #
 # In $L$ dimensions,
@@ -59,7 +59,7 @@ IWAE_SAMPLES = 100  # importance samples per image for −log p(x) (notebook 1 s
 # a share $m$ of the mass is the circle of radius $r_m = \sqrt{-2 \ln(1 - m)}$. These circles are the
 # contour lines of every plot below. Let us check the formulas against `vaelib`'s prior.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 model = vaelib.make_vae("standard", seed=0)
 prior = model.prior
 print(prior, "has", prior.num_parameters(), "parameters")
@@ -73,7 +73,7 @@ for m, r in radii.items():
     print(f"circle of radius {r:.2f} encloses {m:.0%} of the mass; share of 100,000 samples inside: "
           f"{float((z.norm(dim=1) <= r).double().mean()):.3f}")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, ax = plt.subplots(figsize=(4.2, 4.2), layout="constrained")
 ax.scatter(z[:3000, 0], z[:3000, 1], s=2, c="0.55", linewidths=0)
 for m, r in radii.items():
@@ -89,7 +89,7 @@ ax.set_title("3000 samples of N(0, I) and its mass circles", fontsize=10)
 plt.close(fig)
 fig
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # > **The book's code.** None of the companion code's prior defects touches the standard prior:
 # > its `StandardPrior` samples with `torch.randn` and sums a correct per-dimension log-density, so
 # > the book's `vae_priors_example` trains the same model as this notebook (with the book's recipe).
@@ -97,29 +97,29 @@ fig
 # > `torch.load`, which PyTorch 2.6 and later refuse by default, so the run stops at the first epoch
 # > that improves on the validation loss.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Train a VAE with it
 #
 # The book's architecture, the fast recipe, early stopping on the validation −ELBO. The live view
 # draws the prior's contours (the circles above) and one code $z \sim q(z|x)$ per test image.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 history = vaelib.live_fit(model, data, seed=0)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 test_neg_elbo = vaelib.negative_elbo(model, data.test)
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"{history.epochs} epochs ({history.stopped}); test −ELBO {test_neg_elbo:.2f} nats per image")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The book's Fig. 4.13: prior contours over the codes
 #
 # The figure the whole collection is built around. Left, as in the book: the prior's contour
 # lines, each enclosing a share of its mass, and one encoder sample per test image as a black
 # dot. Right: the same dots coloured by the digit they encode.
 
-# %% tags=["thumbnail"]
+# %% slideshow={"slide_type": "-"} tags=["thumbnail"]
 fig, (ax_plain, ax_digits) = plt.subplots(1, 2, figsize=(10, 4.3), layout="constrained")
 torch.manual_seed(0)
 vaelib.plots.prior_contours(model, data.test, ax=ax_plain, neg_elbo=test_neg_elbo)
@@ -128,7 +128,7 @@ vaelib.plots.prior_contours(model, data.test, data.test_labels, ax=ax_digits, ti
 plt.close(fig)
 fig
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read it in three steps.
 #
 # 1. **The codes stay inside the circles.** Nearly every dot lies within the 99% circle: the
@@ -142,13 +142,13 @@ fig
 #
 # The next sections turn each observation into a number or a picture. The first one is a count:
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 # This run's codes change a little from one computer to the next; the claim must not.
 torch.manual_seed(0)
 inside = float((model.encode(data.test).norm(dim=1) <= radii[0.99]).double().mean())
 check("nearly every code (at least 98%) lies within the 99% circle", inside >= 0.98)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The KL term in closed form
 #
 # With a Gaussian posterior and the standard prior, the KL term of the ELBO needs no sampling:
@@ -160,7 +160,7 @@ check("nearly every code (at least 98%) lies within the 99% circle", inside >= 0
 # it by hand, compare with `torch.distributions`, and with the Monte Carlo estimate `vaelib`
 # trains with (one sample per image, averaged here over 200 draws).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 with torch.no_grad():
     mean, logvar = model.encoder(data.test)
     rent = 0.5 * (mean**2).sum(1)
@@ -174,11 +174,11 @@ error = float(monte_carlo.mean() - kl.mean())
 standard_error = float(monte_carlo.mean(1).std() / math.sqrt(len(monte_carlo)))  # the 200 draws are independent
 check("the Monte Carlo average is within 4 standard errors of the closed form", abs(error) < 4 * standard_error)
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"average KL {kl.mean():.2f} nats = rent ½‖μ‖² {rent.mean():.2f} + narrowing {narrowing.mean():.2f}")
 print(f"posterior standard deviations: median {logvar.mul(0.5).exp().median():.3f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The posteriors are narrow (their standard deviations are a small fraction of the prior's 1),
 # and that costs a fee of a couple of nats that is about the same for every image: the floor of
 # the plot below. The rent is smaller on average, but it is what differs between images: it grows
@@ -186,7 +186,7 @@ print(f"posterior standard deviations: median {logvar.mul(0.5).exp().median():.3
 # several nats more than one at the centre. That is the pressure that keeps the codes inside the
 # circles, and the reason the centre is crowded.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 # The claims above, checked: this run's numbers change a little from one computer to the next, the claims must not.
 check("the posteriors are narrow: median standard deviation below 0.3", logvar.mul(0.5).exp().median() < 0.3)
 check("the narrowing fee is a couple of nats on average (1 to 4)", 1 < narrowing.mean() < 4)
@@ -196,7 +196,7 @@ check("the rent varies between images more than twice as much as the fee (standa
 check("the code furthest out pays several nats (over 3) more rent than the one nearest the centre",
       rent.max() - rent.min() > 3)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 radius = mean.norm(dim=1)
 fig, ax = plt.subplots(figsize=(5.8, 3.8), layout="constrained")
 colors = [vaelib.plots.LABEL_COLORS[d] for d in data.test_labels.tolist()]
@@ -216,7 +216,7 @@ ax.legend(handles, [str(d) for d in range(10)], title="digit", fontsize=7, title
 plt.close(fig)
 fig
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The aggregated posterior against the prior
 #
 # The dots of Fig. 4.13 are samples of one distribution: pick a test image at random, then a
@@ -228,10 +228,10 @@ fig
 # shows that, for a fixed encoder, the ELBO is largest when $p(z) = q(z)$). Here they are on one
 # grid and one (logarithmic) colour scale.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 vaelib.plots.posterior_vs_prior(model, data.test)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # $q(z)$ is lumpy and star-shaped, one lump or arm per group of digits; the prior is a smooth
 # round hill. The hatched region, outlined in blue, is the **holes**: every point of the grid
 # where $q(z) < 0.1\,p(z)$, the data's codes less than a tenth as dense as the prior's samples,
@@ -241,7 +241,7 @@ vaelib.plots.posterior_vs_prior(model, data.test)
 # and only 1% of it lies beyond the 99% circle: most of what the share counts are the bays near
 # the rim, between the arms.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Holes, as one number
 #
 # `vaelib.holes(model, x)` (in `vaelib.analysis`) asks of the prior's own samples: how many land
@@ -256,7 +256,7 @@ vaelib.plots.posterior_vs_prior(model, data.test)
 # collection: the title of the figure above, the tables of later notebooks and the playground
 # all show this number.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 share = vaelib.holes(model, data.test)
 figure = vaelib.plots.posterior_vs_prior(model, data.test)
 plt.close(figure)
@@ -264,10 +264,10 @@ check("the figure's title shows the same share of holes", any(f"{share:.1%}" in 
 # At most 1% of the prior's mass lies beyond its 99% circle, so with a share above 2% most of it lies inside.
 check("most of the share of holes lies within the 99% circle", share > 2 * 0.01)
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"{share:.1%} of the samples from the prior land in holes (q(z) < 0.1 p(z))")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. What the decoder draws in the holes
 #
 # The decoder was trained only on codes of real images, so it has never been told what a code
@@ -277,7 +277,7 @@ print(f"{share:.1%} of the samples from the prior land in holes (q(z) < 0.1 p(z)
 # every pixel, and measure how sure the decoder is with the entropy of $p(x|z)$, summed over the 64
 # pixels (0 would be a decoder certain of every pixel).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 torch.manual_seed(0)
 samples = prior.sample(2000)
 log_ratio = (analysis.aggregate_posterior_log_density(model, data.test, samples)
@@ -288,12 +288,12 @@ with torch.no_grad():
     decoder_entropy = model.decoder.distribution(samples).base_dist.entropy().sum(-1)
 groups = {"in holes": samples[in_holes][:24], "where the data lives": samples[in_data][:24]}
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 for name, where in (("in holes", in_holes), ("where the data lives", in_data)):
     print(f"{name:21s}: {int(where.sum()):4d} of 2000 prior samples, decoder entropy "
           f"{decoder_entropy[where].mean():.1f} nats per image on average")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig = plt.figure(figsize=(11, 3.9), layout="constrained")
 ax_latent, ax_holes, ax_data = fig.subplots(1, 3, width_ratios=(1.15, 1, 1))
 codes = model.encode(data.test)
@@ -316,7 +316,7 @@ for ax, (name, z_group), color in zip((ax_holes, ax_data), groups.items(), ("#d6
 plt.close(fig)
 fig
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Look before you judge. In this model the holes lie near the rim, between the arms, and what
 # the decoder draws there is an **extrapolation** of the nearest arms: bold, crisp strokes, some
 # of them a clear digit, others a hybrid of two neighbouring arms that nobody writes. The decoder
@@ -331,7 +331,7 @@ fig
 # share the centre. Both costs come from the same mismatch: the prior is round and fixed, the
 # aggregated posterior is neither.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 # The claims above, checked: this run's numbers change a little from one computer to the next, the claims must not.
 difference = decoder_entropy[in_data].mean() - decoder_entropy[in_holes].mean()
 error = (decoder_entropy[in_data].var() / in_data.sum() + decoder_entropy[in_holes].var() / in_holes.sum()).sqrt()
@@ -343,13 +343,13 @@ check("the holes lie near the rim: half of their samples are beyond the 90% circ
 check("the samples where the data lives are nearer the centre (median distance smaller by over 1)",
       distance[in_data].median() < distance[in_holes].median() - 1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # Samples from the model as a generator mix both kinds:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 vaelib.plots.prior_samples(model, n=48, ncols=12, seed=0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. What the decoder learned: reconstructions and the latent manifold
 #
 # For completeness, the two standard views of a trained VAE. Reconstructions (the decoded
@@ -357,13 +357,13 @@ vaelib.plots.prior_samples(model, n=48, ncols=12, seed=0)
 # latent manifold decodes a regular grid of points and puts each image at its place in the plane,
 # with the prior's circles on top.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 vaelib.plots.reconstructions(model, data.test, n=24, ncols=12)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 vaelib.plots.latent_manifold(model, data.test, n=13)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # In the reconstructions, digits whose codes share the crowded centre often come back blurred
 # into each other. The manifold is the whole story in one picture: along
 # the rim, the digits that won an arm are crisp (and they keep going, crisper still, beyond the
@@ -371,7 +371,7 @@ vaelib.plots.latent_manifold(model, data.test, n=13)
 # spread the crowded digits out, and would stop sending samples into the gaps. That is what the
 # priors of notebooks 3-6 try to do.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Five seeds of one prior: how far the numbers move
 #
 # Every number so far came from one training run, seed 0. Train the same model again with another
@@ -382,23 +382,23 @@ vaelib.plots.latent_manifold(model, data.test, n=13)
 # $\mathrm{KL}\big(q(z)\,\|\,p(z)\big)$ (how far the aggregated posterior is from the prior: notebook 7
 # derives it) and the holes, as mean ± spread (the sample standard deviation over the seeds).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 more_seeds = vaelib.train_seeds("standard", data, seeds=[1, 2, 3, 4])
 five_seeds = [model, *more_seeds]  # seed 0 is the model above
 table = vaelib.compare_seeds({"standard": five_seeds}, data.test, iwae_samples=IWAE_SAMPLES)
 standard = table["standard"]
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 table
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 check("one number per model: the table's −ELBO of seed 0 is the one printed in section 2",
       standard["neg_elbo"].values[0] == test_neg_elbo)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # One dot per seed, and the band of mean ± spread:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 panels = [("neg_elbo", "test −ELBO (nats)", 1), ("nll_iwae", "−log p(x), IWAE (nats)", 1),
           ("marginal_kl", "KL(q(z) ‖ p(z)) (nats)", 1), ("holes", "holes (% of prior samples)", 100)]
 fig, axes = plt.subplots(1, 4, figsize=(11, 2.0), layout="constrained")
@@ -424,7 +424,7 @@ fig.suptitle("the standard prior trained with 5 seeds: one dot per seed (its num
 plt.close(fig)
 fig
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Nothing about the model changed between the five runs, and still the test −ELBO and the
 # IWAE estimate move by a few tenths of a nat. This is training noise, not the noise of the
 # estimate: the −ELBO is averaged over 447 images and 10 posterior samples each, and its own Monte
@@ -433,7 +433,7 @@ fig
 # seed, about as large as the seed spread of the −ELBO: with the encoder and decoder held fixed, it
 # is all that a perfect prior, $p(z) = q(z)$, could add to this model's ELBO.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # The Monte Carlo error of one −ELBO estimate (seed 0): the spread of 10 one-sample estimates, over √10.
 torch.manual_seed(0)
 with torch.no_grad():
@@ -441,12 +441,12 @@ with torch.no_grad():
 elbo_error = float(one_sample_estimates.std() / math.sqrt(10))
 holes_error = math.sqrt(standard["holes"].mean * (1 - standard["holes"].mean) / 10_000)
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"seed spread of the test −ELBO {standard['neg_elbo'].spread:.2f} nats; "
       f"Monte Carlo error of one estimate {elbo_error:.3f}")
 print(f"seed spread of the holes {standard['holes'].spread:.1%}; Monte Carlo error of one estimate {holes_error:.1%}")
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 # The claims above, checked: this run's numbers change a little from one computer to the next, the claims must not.
 vaelib.expect_between("the test −ELBO moves by a few tenths of a nat between seeds (spread 0.1 to 1)",
                       standard["neg_elbo"].spread, 0.1, 1.0)
@@ -459,7 +459,7 @@ check("KL(q(z) ‖ p(z)) is a fraction of a nat (below 0.5) for every seed", max
 check("and about as large as the seed spread of the −ELBO (within a factor of 3 either way)",
       1 / 3 < standard["marginal_kl"].mean / standard["neg_elbo"].spread < 3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **The rule for the rest of the collection.** A prior is trained with at least 3 seeds before it
 # is compared with another, and every comparison shows mean ± spread. A prior is called better
 # ("lower −ELBO", "fewer holes") only when the gap between the two means is larger than the larger
@@ -468,7 +468,7 @@ check("and about as large as the seed spread of the −ELBO (within a factor of 
 # prior has to beat the standard one by more than a few tenths of a nat before its −ELBO says
 # anything, and its KL(q(z) ‖ p(z)) above shows how little room there is.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaway
 #
 # The standard Gaussian prior is fixed and round, with a KL term in closed form: a rent of
@@ -482,7 +482,7 @@ check("and about as large as the seed spread of the −ELBO (within a factor of 
 # the seed-to-seed spread of one prior: the test −ELBO moves by a few tenths of a nat between
 # seeds, and any difference between priors smaller than that is no difference.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # 1. **Write the standard prior's two formulas.** Section 4 compared the closed-form KL with the
@@ -498,25 +498,25 @@ check("and about as large as the seed spread of the −ELBO (within a factor of 
 #    (c) Split your KL into the rent $\frac12\|\mu\|^2$ and the narrowing fee. Which digits pay
 #    the most rent on average, and which the least? Compare with where their codes sit in Fig. 4.13.
 
-# %% tags=["exercise"]
+# %% slideshow={"slide_type": "-"} tags=["exercise"]
 def my_reparameterised_sample(mean, logvar, noise):
     """z = mean + std * noise, std = exp(logvar / 2): (B, L), (B, L), (B, L) -> (B, L)"""
     ...  # your code here
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 exercises.check_reparameterised_sample(my_reparameterised_sample)
 
-# %% tags=["exercise"]
+# %% slideshow={"slide_type": "-"} tags=["exercise"]
 def my_kl(mean, logvar):
     """KL(N(mean, diag exp(logvar)) || N(0, I)) of each row: (B, L), (B, L) -> (B,)"""
     ...  # your code here
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 exercises.check_kl_to_standard_normal(my_kl)
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 1</summary>
 #
 # (a) `logvar` is $\log \sigma^2$, so the standard deviation is $\sigma = \exp(\tfrac12\,\text{logvar})$;
@@ -585,12 +585,12 @@ exercises.check_kl_to_standard_normal(my_kl)
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # 2. The holes depend on their threshold. Compute them for ratios 0.01, 0.1, 0.5 and 1
 #    (`vaelib.holes(model, data.test, ratio=...)`). Why must the number grow with the ratio, and
 #    not only on average? What share of the *data's* codes can lie in the holes of ratio 0.1?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 2</summary>
 #
 # A point in a hole of ratio 0.01 ($q < 0.01\,p$) is also in a hole of ratio 0.1 and of 0.5, so
@@ -617,12 +617,12 @@ exercises.check_kl_to_standard_normal(my_kl)
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # 3. Walk out of the data: decode points along the ray from the origin through the deepest hole
 #    among the 2000 samples of section 7 (the one with the smallest $q(z)/p(z)$), at radii
 #    0, 1, ..., 6. Where does the image stop changing, and why there?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 3</summary>
 #
 # The image changes most in the first steps, through the crowded centre where the codes of

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: jupyter,tags,-all
+#     cell_metadata_filter: jupyter,slideshow,tags,-all
 #     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 3. A mixture of Gaussians prior
 #
 # The standard Gaussian prior is one round blob; the codes of the digits are not. The
@@ -43,7 +43,7 @@
 # > `exp(logvar)` as the standard deviation, which is the variance's square root only when
 # > $\sigma = 1$. Its log-variances start at random values, ours at 0.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -58,7 +58,7 @@ from vaelib import exercises
 
 data = vaelib.load_digits()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The density, by hand
 #
 # With weights $w = \mathrm{softmax}(\text{mixture logits})$, means $\mu_k$ and diagonal
@@ -71,7 +71,7 @@ data = vaelib.load_digits()
 # only then do we mix, with a log-sum-exp over the **components** (a numerically safe
 # $\log \sum_k \exp$). In code, with $z$ of shape (B, L):
 
-# %%
+# %% slideshow={"slide_type": "-"}
 LOG_2PI = math.log(2 * math.pi)
 
 
@@ -88,12 +88,12 @@ def mog_log_prob(z, mixture_logits, means, logvars):
     return torch.logsumexp(log_weights + log_components, dim=1)  # (B,): mix over components
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # vaelib builds the same density from `torch.distributions` (a `MixtureSameFamily` of
 # diagonal Gaussians) and gives its parameters as `(mixture_logits, means, logvars)`.
 # Both must agree at any point:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 untrained = vaelib.make_vae("mog", seed=0)  # K = 16 components, as in the book
 torch.manual_seed(0)
 z = 3 * torch.randn(1000, 2)
@@ -101,27 +101,27 @@ with torch.no_grad():
     torch.testing.assert_close(mog_log_prob(z, *untrained.prior.mixture_parameters()), untrained.prior.log_prob(z))
 print("hand-written log-density matches vaelib: True")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The exercises of these notebooks come with checks you call on your own code
 # (`vaelib.exercises`). The one for this density compares a function like `mog_log_prob`
 # with `torch.distributions` on fresh points and parameters, five components in three
 # dimensions (so a function that only works for $L = 2$ fails), and recognises the known
 # mistakes by name:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 exercises.check_mixture_log_prob(mog_log_prob)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Before training, the 16 components sit at random places (means drawn from N(0, I)), all
 # with unit variances and equal weights 1/16. Each red dot is a component's mean; the
 # lines enclose 25%, 50%, ..., 99% of the prior's mass. Sixteen unit-width bumps whose
 # centres lie within about one unit of each other add up to **one** broad bump: the
 # untrained mixture is already a blob.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 vaelib.plots.mixture_components(untrained, title="mog prior before training: 16 component means")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Train it, three seeds, against the standard prior
 #
 # The same architecture and recipe as every notebook (the fast recipe: a few seconds per
@@ -130,37 +130,37 @@ vaelib.plots.mixture_components(untrained, title="mog prior before training: 16 
 # three of the standard prior, and compare mean ± spread (the sample standard deviation over
 # the seeds).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 standard = vaelib.train_seeds("standard", data, seeds=3)
 mog = vaelib.train_seeds("mog", data, seeds=3)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 table = vaelib.compare_seeds({"standard": standard, "mog": mog}, data.test, iwae_samples=0)
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 table
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The two test −ELBOs are the same within the seed spread: sixteen learned components buy
 # **no difference** in likelihood over one fixed Gaussian. Notebook 7 explains why this is
 # expected with a 2-D latent: the prior can only shrink $\mathrm{KL}(q(z)\,\|\,p(z))$, and
 # for the standard prior that term is already a fraction of a nat.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 vaelib.expect_within_noise(
     "MoG and standard prior: no difference in test −ELBO (within the seed spread)",
     table["mog"]["neg_elbo"],
     table["standard"]["neg_elbo"],
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. What the trained mixture looks like, and why it stays a blob
 #
 # The book's Fig. 4.13 for this prior: the learned density with an encoder sample for each
 # test image, coloured by digit, and the components, each dot sized by its weight (a dot of
 # the starting size has weight 1/16). Seed 0:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 model = mog[0]
 fig, axes = plt.subplots(1, 2, figsize=(10.4, 4.3), layout="constrained")
 torch.manual_seed(0)
@@ -170,7 +170,7 @@ plt.close(fig)
 fig
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # What counts as "separate components"? Two numbers, for each trained seed:
 # - **modes**: the local maxima of $p(z)$ on a grid over the codes (ignoring bumps below
 #   1% of the highest): one mode is one blob, however many components it is made of;
@@ -179,7 +179,7 @@ fig
 # And how far the parameters went: each mean's distance from where it started, the
 # weights and the standard deviations.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def mixture_shape(model, seed):
     """Modes, components in use, and how far the parameters moved, for a trained MoG prior."""
     logits, means, logvars = (p.detach() for p in model.prior.mixture_parameters())
@@ -210,23 +210,23 @@ blob = [mixture_shape(m, seed) for seed, m in zip(mog.seeds, mog)]
 steps = [m.history.epochs * math.ceil(len(data.train) / m.history.recipe["batch_size"]) for m in mog]
 budget = [n * m.history.recipe["lr"] for n, m in zip(steps, mog)]
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 show_shapes("default recipe", blob)
 print(f"optimizer steps per seed: {steps}, at a learning rate of {mog[0].history.recipe['lr']}: "
       f"at most about {', '.join(f'{b:.2f}' for b in budget)} units of travel")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # In every seed the mixture hardly leaves its starting point: the weights stay close to
 # uniform (1/16 = 0.0625), the standard deviations close to 1, the means move by a fraction
 # of a standard deviation, and the overlapping components add up to one lopsided blob.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 vaelib.check("default recipe: one mode in every seed", all(s["modes"] == 1 for s in blob))
 vaelib.check("default recipe: all 16 components in use in every seed", all(s["in use"] == 16 for s in blob))
 vaelib.check("no mean moved, on average, as far as the smallest standard deviation",
              all(s["moved"] < s["stds"][0] for s in blob))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # **Why.** The mixture does not collapse into a blob; it starts as one (section 1) and never
 # leaves it. Two reasons, both measurable:
 # - *The prior moves slowly.* Adam (like the book's Adamax) scales every step to about the
@@ -246,13 +246,13 @@ vaelib.check("no mean moved, on average, as far as the smallest standard deviati
 # of sixteen. Means started three times wider keep some of the bumps they started with, but
 # their weights stay uniform and they hardly move: the encoder adapts to them, as before.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 vaelib.check("Adam's budget, steps × learning rate, is about one unit (0.5 to 2) in every seed",
              all(0.5 < b < 2 for b in budget))
 vaelib.check("the means travelled less than half of that budget, on average, in every seed",
              all(s["moved"] < b / 2 for s, b in zip(blob, budget)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. What makes it spread: let the prior learn faster
 #
 # The lever is the prior's own learning rate: `prior_lr_factor=30` gives the 48 numbers of
@@ -277,22 +277,22 @@ vaelib.check("the means travelled less than half of that budget, on average, in 
 # deviation above 3) with a few narrow ones on top; 30 gives separate lobes. We train it
 # here, three seeds:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 spread = vaelib.train_seeds("mog", data, seeds=3, prior_lr_factor=30.0)
 spread_shapes = [mixture_shape(m, seed) for seed, m in zip(spread.seeds, spread)]
 table.append(vaelib.analysis.seed_row(spread, data.test, name="mog, prior lr ×30", iwae_samples=0))
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 show_shapes("prior lr x30", spread_shapes)
 table
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The faster prior spreads in every seed: several modes instead of one, some components
 # switched off (weight below half of uniform) and the means moved several times further
 # than with the default recipe. Its test −ELBO is no different from the blob's: a mixture
 # that looks like a mixture is not a better model of the digits at $L = 2$.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 vaelib.check("prior lr ×30: at least 2 modes in every seed", all(s["modes"] >= 2 for s in spread_shapes))
 vaelib.check("prior lr ×30: some components switched off in every seed", all(s["in use"] < 16 for s in spread_shapes))
 vaelib.check("prior lr ×30: the means moved further than with the default recipe, in every seed",
@@ -303,12 +303,12 @@ vaelib.expect_within_noise(
     table["mog"]["neg_elbo"],
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # Side by side, seed 0: the default recipe's blob and the faster prior's lobes. The encoder
 # has followed the prior: in this run the codes of several digit classes sit in lobes of
 # their own.
 
-# %% tags=["thumbnail"]
+# %% slideshow={"slide_type": "-"} tags=["thumbnail"]
 fig, axes = plt.subplots(2, 2, figsize=(9.6, 8.6), layout="constrained")
 for column, (name, m) in enumerate({"default recipe": mog[0], "prior lr ×30": spread[0]}.items()):
     torch.manual_seed(0)
@@ -318,7 +318,7 @@ for column, (name, m) in enumerate({"default recipe": mog[0], "prior lr ×30": s
 plt.close(fig)
 fig
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The per-dimension bug
 #
 # Now swap the two steps: take the log-sum-exp over components **separately for each
@@ -326,7 +326,7 @@ fig
 # an easy slip when the Gaussian log-densities are kept per coordinate, and the book's own
 # code makes it.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def mog_log_prob_per_dimension(z, mixture_logits, means, logvars):
     """The bug: mix each dimension on its own, then add the dimensions. z: (B, L) -> (B,)"""
     log_weights = torch.log_softmax(mixture_logits, dim=0)[:, None]  # (K, 1): same weights in every dimension
@@ -334,13 +334,13 @@ def mog_log_prob_per_dimension(z, mixture_logits, means, logvars):
     return per_dimension.sum(-1)  # (B,)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The check of section 1 names it:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 exercises.check_mixture_log_prob(mog_log_prob_per_dimension)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # What density is that? Exponentiate:
 # $$\tilde p(z) = \prod_{l=1}^L \sum_{k=1}^K w_k\, \mathcal{N}(z_l;\, \mu_{kl}, \sigma_{kl}^2)
 # = \sum_{k_1=1}^K \cdots \sum_{k_L=1}^K \Big(\prod_{l} w_{k_l}\Big)\, \prod_{l} \mathcal{N}(z_l;\, \mu_{k_l l}, \sigma_{k_l l}^2).$$
@@ -354,7 +354,7 @@ exercises.check_mixture_log_prob(mog_log_prob_per_dimension)
 #
 # A small example makes the $K^L$ visible: $K = 3$ narrow components on the diagonal.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 toy = (
     torch.zeros(3),  # equal weights
     torch.tensor([[-3.0, -3.0], [0.0, 0.0], [3.0, 3.0]]),  # means on the diagonal
@@ -374,7 +374,7 @@ def total_variation(grid, log_p, log_q):
 print(f"integral over the grid: correct {toy_grid.integrate(toy_correct):.3f}, per-dimension {toy_grid.integrate(toy_buggy):.3f}")
 print(f"total variation between them: {total_variation(toy_grid, toy_correct, toy_buggy):.3f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Both integrate to 1. Three components became $3^2 = 9$: the correct bumps on the
 # diagonal, each shrunk to a third of its mass, plus six that nobody asked for. When the
 # components are far apart, the two densities share only the diagonal's $K \cdot (1/K)^2 =
@@ -382,7 +382,7 @@ print(f"total variation between them: {total_variation(toy_grid, toy_correct, to
 # less here, where the bumps overlap slightly) and $15/16$ for sixteen. Both densities on
 # the same grid and colour scale:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def compare_densities(grid, log_densities, titles, suptitle):
     """Densities side by side, on one grid and one linear colour scale."""
     densities = [torch.exp(d) for d in log_densities]
@@ -407,19 +407,19 @@ compare_densities(
     f"the same 3 components, two densities (total variation {total_variation(toy_grid, toy_correct, toy_buggy):.2f})",
 )
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 toy_tv = total_variation(toy_grid, toy_correct, toy_buggy)
 vaelib.check("both toy densities integrate to 1 over the grid (within 0.01)",
              abs(toy_grid.integrate(toy_correct) - 1) < 0.01 and abs(toy_grid.integrate(toy_buggy) - 1) < 0.01)
 vaelib.expect_between("the toy's total variation is a little below 1 − 1/K = 2/3 (above 0.6)", toy_tv, 0.6, 2 / 3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. The bug with the trained parameters
 #
 # Now the same comparison for the mixture trained with the default recipe (seed 0), on a
 # grid that covers the codes of the test images and nearly all of the prior's mass.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 grid = vaelib.latent_grid(model, data.test, resolution=200)
 with torch.no_grad():
     parameters = model.prior.mixture_parameters()
@@ -428,17 +428,17 @@ with torch.no_grad():
 vaelib.check("both densities integrate to 1 over the grid (within 0.01)",
              abs(grid.integrate(log_correct) - 1) < 0.01 and abs(grid.integrate(log_buggy) - 1) < 0.01)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 compare_densities(
     grid, (log_correct, log_buggy),
     ("correct mixture", "per-dimension bug"), "the trained prior's parameters, two densities",
 )
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 trained_tv = total_variation(grid, log_correct, log_buggy)
 print(f"total variation between the two densities: {trained_tv:.3f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The two pictures differ much less than in the toy example, and the total variation is
 # small. That is what the previous section predicts: the bug replaces the prior by the
 # product of its marginals, and this trained mixture is one broad, nearly round blob,
@@ -446,10 +446,10 @@ print(f"total variation between the two densities: {trained_tv:.3f}")
 # along directions that mix $z_1$ and $z_2$, the larger the gap (exercise 2 measures it for
 # the mixture of section 4).
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 vaelib.check("the total variation is less than a third of the toy example's", trained_tv < toy_tv / 3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Training with the bug gives a different model
 #
 # Measuring the bug on parameters that were trained with the correct density is only half
@@ -467,7 +467,7 @@ vaelib.check("the total variation is less than a third of the toy example's", tr
 # (`Independent`) of one-dimensional mixtures. We train it from the same starting weights
 # and with the same seed as the correct mixture `model` (seed 0 of section 2):
 
-# %%
+# %% slideshow={"slide_type": "-"}
 class PerDimensionMoG(vaelib.priors.MoGPrior):
     """The bug as a prior: a product of one-dimensional mixtures, K^L components."""
 
@@ -487,10 +487,10 @@ with torch.no_grad():
     torch.testing.assert_close(buggy.prior.log_prob(z), mog_log_prob_per_dimension(z, *per_dimension.mixture_parameters()))
 print("the distribution computes the per-dimension density: True")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 buggy_history = vaelib.fit(buggy, data, seed=0)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 torch.manual_seed(0)
 trained = {"correct mixture": model, "per-dimension bug": buggy}
 neg_elbos = {name: vaelib.negative_elbo(m, data.test) for name, m in trained.items()}
@@ -500,16 +500,16 @@ with torch.no_grad():
     buggy_tv = total_variation(buggy_grid, buggy.prior.log_prob(buggy_grid.points),
                                mog_log_prob(buggy_grid.points, *buggy_parameters))
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 for name, value in neg_elbos.items():
     print(f"test −ELBO, trained with the {name:17s}: {value:.2f} nats")
 print(f"bug-trained model: TV between its density and the mixture its parameters define: {buggy_tv:.3f}")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 torch.manual_seed(0)
 vaelib.plots.prior_comparison(trained, data.test, data.test_labels, neg_elbos=neg_elbos, ncols=2, panel_size=3.8)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Same data, same starting weights, same seed, two different models: the codes and the
 # contours have moved. In test −ELBO the bug-trained model is no different from the correct
 # mixture: it lies within the seed spread of section 2. Nothing in the loss curve tells you
@@ -518,7 +518,7 @@ vaelib.plots.prior_comparison(trained, data.test, data.test_labels, neg_elbos=ne
 # sum over dimensions happens inside each component, and the per-dimension mix cannot be
 # written by accident.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 with torch.no_grad():
     code_shift = (model.encode(data.test, sample=False) - buggy.encode(data.test, sample=False)).norm(dim=1).mean()
 vaelib.check("the codes moved: posterior means differ by over 0.1 on average", code_shift > 0.1)
@@ -529,7 +529,7 @@ vaelib.expect_within_noise(
 )
 vaelib.check("the bug-trained density is within 0.1 of its mixture in total variation", buggy_tv < 0.1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaway
 #
 # A mixture of Gaussians prior is a sum over components of products over dimensions:
@@ -544,7 +544,7 @@ vaelib.check("the bug-trained density is within 0.1 of its mixture in total vari
 # group of digits. Blob or lobes, three seeds each show no difference in test −ELBO from the
 # standard prior: at $L = 2$ a flexible prior changes the picture, not the likelihood.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # 1. **Write the mixture's sampler.** The notebook evaluates the density; now draw from it.
@@ -556,16 +556,16 @@ vaelib.check("the bug-trained density is within 0.1 of its mixture in total vari
 #    how often each component comes up, and each component's mean and standard deviation,
 #    with the mixture's. The book's `MoGPrior.sample` would fail it: see the note at the top.
 
-# %% tags=["exercise"]
+# %% slideshow={"slide_type": "-"} tags=["exercise"]
 def my_mixture_sample(n, mixture_logits, means, logvars):
     """n samples of the mixture: n, (K,), (K, L), (K, L) -> (n, L)"""
     ...  # your code here
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 exercises.check_mixture_sample(my_mixture_sample)
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 1</summary>
 #
 # The mixture is the marginal of a two-stage model: a component $k \sim \mathrm{Categorical}(w)$,
@@ -596,12 +596,12 @@ exercises.check_mixture_sample(my_mixture_sample)
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # 2. Measure the total variation of the per-dimension bug with the parameters of the mixture
 #    that spread into lobes (`spread[0]`, section 4), on its own latent grid, and compare it
 #    with the blob's (section 6). Why is it larger?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 2</summary>
 #
 # The bug replaces the mixture by the product of its marginals (section 5), so the gap
@@ -632,7 +632,7 @@ exercises.check_mixture_sample(my_mixture_sample)
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # 3. Section 5 claims that each factor of the per-dimension density is a marginal of the
 #    true mixture. (a) Verify it for the trained mixture of section 6: compute its marginal
 #    along $z_1$ by summing its density on the grid over $z_2$, and compare it with the
@@ -640,7 +640,7 @@ exercises.check_mixture_sample(my_mixture_sample)
 #    agree? (b) For which mixtures is the bug harmless? Check that with a single component
 #    ($K = 1$) the two log-densities agree, with random parameters.
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 3</summary>
 #
 # (a) Integrate the mixture over $z_2$: each component is a product

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: jupyter,tags,-all
+#     cell_metadata_filter: jupyter,slideshow,tags,-all
 #     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 4. The VampPrior: a mixture of the encoder's own posteriors
 #
 # The prior that maximises the ELBO is the aggregated posterior
@@ -37,7 +37,7 @@
 # Tomczak, *Deep Generative Modeling*, Chapter 4, section on priors: "VampPrior"
 # (after Tomczak & Welling, 2018).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -49,7 +49,7 @@ from vaelib import exercises
 
 data = vaelib.load_digits()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The density, by hand
 #
 # Replace the $N$ training images in $q(z)$ by $K$ pseudo-inputs $u_1, \dots, u_K$ and let
@@ -64,7 +64,7 @@ data = vaelib.load_digits()
 #
 # In code: pseudo-inputs through the encoder, then the mixture of notebook 3.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 LOG_2PI = math.log(2 * math.pi)
 
 
@@ -88,7 +88,7 @@ with torch.no_grad():
 print("hand-written log-density matches vaelib: True")
 print(f"the prior's own parameters: {prior.num_parameters()} (16 pseudo-inputs x 64 pixels + 16 mixture logits)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # > **The book's code.** The companion notebook's `VampPrior` (`vae_priors_example.ipynb` in
 # > jmtomczak/intro_dgm) differs from the density above in three ways. Its `log_prob` takes the
 # > log-sum-exp over components separately in each latent dimension, and the VAE then sums over
@@ -98,14 +98,14 @@ print(f"the prior's own parameters: {prior.num_parameters()} (16 pseudo-inputs x
 # > "data-vampprior" runs start from random pseudo-inputs like the others. Section 4 does what
 # > `data=` was meant to do.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # The prior's parameters are images, so we can look at them. With `init="random"` (the
 # default) every pixel starts uniform in $[0, 16]$: noise.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 vaelib.plots.pseudo_inputs(model, title='16 pseudo-inputs before training (init="random")')
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Watch the pseudo-inputs while the VAE trains
 #
 # `fit` calls a callback after every epoch's validation, with the model it validated (the
@@ -113,7 +113,7 @@ vaelib.plots.pseudo_inputs(model, title='16 pseudo-inputs before training (init=
 # next to its live contour view. Ours keeps a copy of the pseudo-inputs and of the
 # component means.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 def train_watching(model):
     """live_fit(model, seed=0), keeping the pseudo-inputs and component means after every
     epoch. -> (history, {epoch: pseudo-inputs (K, D)}, {epoch: means (K, L)})"""
@@ -132,13 +132,13 @@ def train_watching(model):
 
 history, snapshots, mean_paths = train_watching(model)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # `fit` keeps the weights of the best validation epoch, so the trained prior's pseudo-inputs
 # are the snapshot of that epoch. Top row: the pseudo-inputs at a few epochs. Bottom row:
 # how far each pixel has moved since the start, on a scale from 0 (white) to the largest
 # change anywhere (black).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def pseudo_input_film(snapshots, best_epoch, columns=4):
     """Pseudo-inputs at evenly spaced epochs up to ``best_epoch`` (top) and their change since epoch 0 (bottom)."""
     epochs = sorted({round(best_epoch * i / (columns - 1)) for i in range(columns)})
@@ -161,14 +161,14 @@ def pseudo_input_film(snapshots, best_epoch, columns=4):
 
 pseudo_input_film(snapshots, history.best_epoch)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 change = (snapshots[history.best_epoch] - snapshots[0]).abs()
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"kept epoch {history.best_epoch}: pixels moved by {change.mean():.2f} levels on average, "
       f"{change.max():.2f} at most (of a 0..16 range)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # To the eye, nothing happened: the pseudo-inputs are still noise, and a pixel moved by a
 # fraction of a level on average. Two reasons.
 #
@@ -180,20 +180,20 @@ print(f"kept epoch {history.best_epoch}: pixels moved by {change.mean():.2f} lev
 #   latent dimension: the mean and variance the encoder gives it. Countless images, noise
 #   among them, map to the same component, and the ELBO cannot tell them apart.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 # The claims above, checked: this run's numbers change a little from one computer to the next, the claims must not.
 steps = history.epochs * math.ceil(len(data.train) / history.recipe["batch_size"])
 vaelib.check("a short training: a few hundred optimiser steps (100 to 1000)", 100 <= steps <= 1000)
 vaelib.check("a pixel moved by a fraction of a level on average", change.mean() < 1)
 vaelib.check("no pixel moved by 4 levels or more", change.max() < 4)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # The components moved all the same. Each line below follows one component's mean
 # $\mu(u_k)$ from the start (small blue dot) to the kept model (red dot), over the trained
 # prior's contours and the codes of the test images. They all start near the same place:
 # the untrained encoder sends every noise image to about the same code.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig = vaelib.plots.mixture_components(model, data.test, images=False,
                                        title="vampprior: component means, start to end of training")
 ax = fig.axes[0]
@@ -203,38 +203,38 @@ for k in range(paths.shape[1]):
 ax.scatter(paths[0, :, 0], paths[0, :, 1], s=8, color="#1f77b4", zorder=4)
 fig
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The images hardly changed, but the encoder that reads them did. How much of each
 # component's journey is the encoder's doing? Send the *starting* pseudo-inputs through the
 # *trained* encoder: the distance from the start to there is the encoder's share, the rest is
 # the pseudo-inputs' own.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 with torch.no_grad():
     start_through_trained_encoder = model.encoder(snapshots[0])[0]
 encoder_share = (start_through_trained_encoder - mean_paths[0]).norm(dim=1).mean()
 pseudo_input_share = (mean_paths[history.best_epoch] - start_through_trained_encoder).norm(dim=1).mean()
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"average distance a component moved because the encoder changed:       {encoder_share:.2f}")
 print(f"average distance it moved because its pseudo-input changed (after that): {pseudo_input_share:.2f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Most of the movement comes from the encoder. In a VampPrior, the encoder is part of the
 # prior: every gradient step on the encoder reshapes $p(z)$ too, which is how this prior
 # keeps up with the codes without its own parameters moving much.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 vaelib.check("the encoder moved the components further than their pseudo-inputs did", encoder_share > pseudo_input_share)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Noise to us, digits to the VAE
 #
 # If the pseudo-inputs are noise, what do they *mean*? Decode each component's mean: left,
 # the trained pseudo-inputs; right, the decoder's expected image at $\mu(u_k)$, in the same
 # order.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 with torch.no_grad():
     component_means = prior.mixture_parameters()[1]
 fig, (left, right) = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained")
@@ -244,30 +244,30 @@ vaelib.plots.pseudo_inputs(model.decode_mean(component_means), ax=right, ncols=4
 plt.close(fig)
 fig
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Through the encoder and decoder, the noise turns into digit-like images: each component
 # decodes to something like the digits whose codes lie around it. Placing each pseudo-input at
 # its component (`vaelib.plots.mixture_components`) shows the same map from the other side:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 torch.manual_seed(0)
 vaelib.plots.mixture_components(model, data.test)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 weights = torch.softmax(prior.mixture_logits.detach(), dim=0)
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"learned weights: {weights.min():.3f} to {weights.max():.3f} (uniform: {1 / 16:.3f})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The learned weights stay close to uniform, so in this short training the book's learned
 # weights and the paper's fixed $1/K$ are nearly the same prior (exercise 1 compares them).
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 vaelib.check("every weight is within a factor 1.5 of uniform (1/16)",
              (weights * 16).max() < 1.5 and (weights * 16).min() > 1 / 1.5)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Random or data initialisation
 #
 # The pseudo-inputs can also start as $K$ real training images (`init="data"`), picked at
@@ -277,10 +277,10 @@ vaelib.check("every weight is within a factor 1.5 of uniform (1/16)",
 # weights and train on the same random numbers. The random start's seed 0 is the model
 # above; two more seeds join it.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 random_runs = [model, *vaelib.train_seeds("vampprior", data, seeds=[1, 2])]
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 data_runs = vaelib.make_vaes("vampprior", seeds=3, init="data")
 data_starts = [m.prior.pseudo_inputs.detach().clone() for m in data_runs]
 with torch.no_grad():  # which training images were picked: the nearest ones to the starting pseudo-inputs
@@ -288,61 +288,61 @@ with torch.no_grad():  # which training images were picked: the nearest ones to 
 print("seed 0, digits of the 16 training images picked:", sorted(picked_digits[0].tolist()))
 print("seed 0, digits no pseudo-input starts from:", sorted(set(range(10)) - set(picked_digits[0].tolist())))
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 vaelib.fit_seeds(data_runs, data)
 data_model = data_runs[0]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The data-initialised pseudo-inputs stay what they were, training digits, for the same two
 # reasons as before; besides, more than half of a Digits image's pixels are exactly 0 or 16,
 # where the sigmoid is flat and a pixel can hardly move. What changes is the grey edges of
 # the strokes (seed 0, start and kept epoch):
 
-# %%
+# %% slideshow={"slide_type": "-"}
 data_best = data_model.history.best_epoch
 pseudo_input_film({0: data_starts[0], data_best: data_model.prior.pseudo_inputs.detach()}, data_best, columns=2)
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 data_change = (data_model.prior.pseudo_inputs.detach() - data_starts[0]).abs()
 vaelib.check("more than half of the training images' pixels are exactly 0 or 16",
              ((data.train == 0) | (data.train == 16)).double().mean() > 0.5)
 vaelib.check("the data start's pseudo-inputs moved by a fraction of a level on average", data_change.mean() < 1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The test −ELBO of every model, mean ± spread (the sample standard deviation over the three
 # seeds):
 
-# %%
+# %% slideshow={"slide_type": "-"}
 neg_elbos = {
     "random start": vaelib.SeedStats(vaelib.negative_elbo(m, data.test) for m in random_runs),
     "data start": vaelib.SeedStats(vaelib.negative_elbo(m, data.test) for m in data_runs),
 }
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 for name, stats in neg_elbos.items():
     print(f"test −ELBO, {name}: {stats:.2f} nats (seeds 0, 1, 2: {', '.join(f'{v:.2f}' for v in stats.values)})")
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 vaelib.check("for both starts, the test −ELBO's seed-to-seed spread is a few tenths of a nat (0.1 to 0.9)",
              all(0.1 < stats.spread < 0.9 for stats in neg_elbos.values()))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The book's Fig. 4.13 for both starts (seed 0), on the same axes:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 models = {"random start": model, "data start": data_model}
 torch.manual_seed(0)
 vaelib.plots.prior_comparison(models, data.test, data.test_labels, ncols=2, panel_size=3.8,
                               neg_elbos={name: neg_elbos[name].values[0] for name in models})
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # And each prior's pseudo-inputs at their components. With data initialisation the prior is
 # literally a small aggregated posterior: the posteriors of 16 training digits, nudged.
 # Digits that no pseudo-input starts from (0, 6 and 8 in seed 0) are covered by the tails of
 # the others. The components are also narrower: the encoder is more certain about a real digit
 # than about noise.
 
-# %% tags=["thumbnail"]
+# %% slideshow={"slide_type": "-"} tags=["thumbnail"]
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.9), layout="constrained")
 for ax, (name, m) in zip(axes, models.items()):
     torch.manual_seed(0)
@@ -350,7 +350,7 @@ for ax, (name, m) in zip(axes, models.items()):
 plt.close(fig)
 fig
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def average_std(model):
     """The components' standard deviation, averaged over components and latent dimensions."""
     with torch.no_grad():
@@ -360,22 +360,22 @@ def average_std(model):
 component_stds = {name: vaelib.SeedStats(average_std(m) for m in runs)
                   for name, runs in [("random start", random_runs), ("data start", data_runs)]}
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 for name, stats in component_stds.items():
     print(f"{name}: average standard deviation of a component {stats:.2f}")
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 vaelib.expect_lower("the data start's components are narrower, by more than the seed spread",
                     component_stds["data start"], component_stds["random start"])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Does each data-start component sit among the codes of its own digit? Compare the right
 # panel with the codes coloured by digit in Fig. 4.13 above: many do, but not all; the 4 at
 # the top right sits among the 0s. Count it, for all three seeds: for every component, the
 # most common digit among the 10 test codes (encoder means) nearest to its mean, against the
 # digit of the training image its pseudo-input started from.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def digits_around(model):
     """The most common digit among the 10 test codes nearest to each component's mean. -> (K,)"""
     with torch.no_grad():
@@ -388,17 +388,17 @@ def digits_around(model):
 around = [digits_around(m) for m in data_runs]
 own_share = vaelib.SeedStats((a == digits).double().mean() for a, digits in zip(around, picked_digits))
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"share of components among codes of their own digit: {own_share:.2f} "
       f"(seeds 0, 1, 2: {', '.join(f'{16 * v:.0f} of 16' for v in own_share.values)})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # About half. A component is the posterior of one image: it sits wherever the encoder puts
 # that image, and in a 2-D latent space ten digits overlap, so an image's code may land
 # among another digit's codes. The data start's components are readable, but they are not
 # a map of the digit classes.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 # 48 components over the three seeds: 3 standard errors of a share near 1/2 is about 0.2.
 vaelib.expect_between("about half: between a third and three quarters of the components, over three seeds",
                       own_share, 1 / 3, 3 / 4)
@@ -407,16 +407,16 @@ vaelib.check("in none of the three seeds do all 16 components sit among codes of
 vaelib.check("in seed 0, a component whose pseudo-input started as a 4 sits among the 0s",
              ((picked_digits[0] == 4) & (around[0] == 0)).any())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # Which start is better? Over three seeds the random start's test −ELBO is lower, by more
 # than the seed-to-seed spread of either start. What the data start buys is a real digit for
 # every component, which makes the prior easier to read, not to fit.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 vaelib.expect_lower("the random start's test −ELBO is lower, by more than the seed spread (three seeds each)",
                     neg_elbos["random start"], neg_elbos["data start"])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaway
 #
 # The VampPrior approximates the best possible prior, the aggregated posterior, by a mixture
@@ -444,16 +444,16 @@ vaelib.expect_lower("the random start's test −ELBO is lower, by more than the 
 #    random-start runs of section 4, which learn their weights. Section 3 found the learned
 #    weights close to uniform: what do you expect, and what do you find?
 
-# %% tags=["exercise"]
+# %% slideshow={"slide_type": "-"} tags=["exercise"]
 def my_vampprior_log_prob(z, encoder, pseudo_inputs):
     """log p(z) of the VampPrior with uniform weights 1/K. z: (N, L), pseudo_inputs: (K, D) -> (N,)"""
     ...  # your code here
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 exercises.check_vampprior_log_prob(my_vampprior_log_prob)
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 1</summary>
 #
 # (a) Component $k$ is the encoder's posterior at the pseudo-input $u_k$, a diagonal Gaussian,
@@ -508,14 +508,14 @@ exercises.check_vampprior_log_prob(my_vampprior_log_prob)
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # 2. Give the prior one pseudo-input per digit: pass `init=` a tensor of 10 training images,
 #    the first of each class (`data.train_labels` tells which is which), train three seeds
 #    (`vaelib.make_vaes("vampprior", seeds=3, init=...)`, then `vaelib.fit_seeds`) and draw the
 #    pseudo-inputs at their components for seed 0. Where do the ten components end up: does
 #    each sit among the codes of its own digit, giving a map of the ten classes?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 2</summary>
 #
 # Each component starts as the encoder's posterior of one real digit and stays close to that
@@ -545,7 +545,7 @@ exercises.check_vampprior_log_prob(my_vampprior_log_prob)
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # 3. Section 2 claims the encoder does most of the prior's moving. Test it: freeze the
 #    pseudo-inputs at their random start, so that only the encoder (and the weights) can move
 #    the components, and compare the test −ELBO with the random-start runs of section 4, three
@@ -553,7 +553,7 @@ exercises.check_vampprior_log_prob(my_vampprior_log_prob)
 #    `m.prior.pseudo_input_logits.requires_grad_(False)` for each model `m`, then
 #    `vaelib.fit_seeds`). What does the comparison say about the claim?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 3</summary>
 #
 # If the pseudo-inputs' own learning mattered, freezing them would cost test −ELBO. It does

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: jupyter,tags,-all
+#     cell_metadata_filter: jupyter,slideshow,tags,-all
 #     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 5. GTM priors: mixture components on a learned sheet
 #
 # The mixture of Gaussians (notebook 3) learns every component on its own: $K$ free means,
@@ -37,7 +37,7 @@
 #
 # Tomczak, *Deep Generative Modeling*, Chapter 4, section on priors (GTM-based priors).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -51,7 +51,7 @@ from vaelib import exercises
 data = vaelib.load_digits()
 SHEET = 13  # the finer grid drawn as the map's sheet: 13 x 13 lines stay readable where the map folds
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The grid
 #
 # The prior owns a fixed grid of $K = 4 \times 4$ points $u_k$ spread evenly over the square
@@ -61,7 +61,7 @@ SHEET = 13  # the finer grid drawn as the map's sheet: 13 x 13 lines stay readab
 # seeds 0, 1 and 2, so that section 7 can compare priors against the spread between seeds;
 # the pictures show seed 0.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 gtm_runs = vaelib.make_vaes("gtm", seeds=3)
 gtm = gtm_runs[0]
 print(gtm.prior)
@@ -69,10 +69,10 @@ print("grid points u_k = (u1, u2), in the order of the components:")
 for row in gtm.prior.grid.view(4, 4, 2).tolist():
     print("  ".join(f"({u1:6.2f}, {u2:6.2f})" for u1, u2 in row))
 
-# %%
+# %% slideshow={"slide_type": "-"}
 vaelib.plots.gtm_grid(gtm)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. From grid points to mixture components
 #
 # A network $g_\theta$ (two tanh hidden layers of $M = 256$ units) maps each grid point to the
@@ -85,7 +85,7 @@ vaelib.plots.gtm_grid(gtm)
 # the log-sum-exp would be a different, wrong density). Written out by hand, and checked
 # against the library's `prior.log_prob`:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def gtm_log_density(prior, z):
     """log p(z) = logsumexp_k [log w_k + sum_l log N(z_l; mu_kl, sigma_kl^2)]. z: (B, L) -> (B,)"""
     means, logvars = prior.network(prior.grid).chunk(2, dim=-1)  # (K, L) each
@@ -100,7 +100,7 @@ with torch.no_grad():
     matches = torch.allclose(gtm_log_density(gtm.prior, z), gtm.prior.log_prob(z), atol=1e-4)
 print("hand-written log p(z) equals prior.log_prob(z):", matches)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # > **The book's code.** In the companion notebook (`vae_priors_example.ipynb` in
 # > jmtomczak/intro_dgm), the `log_prob` of both `GTMPrior` and `GTMVampPrior` takes the
 # > log-sum-exp over components separately in each latent dimension, and the VAE then sums over
@@ -111,7 +111,7 @@ print("hand-written log p(z) equals prior.log_prob(z):", matches)
 # > Python stops with a `TypeError`. Its network's sigmoid is also scaled by `num_vals` = 17,
 # > one level beyond the largest pixel value, 16.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # Before training, the network squeezes the whole grid into a small clump near the origin:
 # sixteen nearly identical components, so the prior starts out close to a single Gaussian.
 # The coloured dots are the component means $\mu_k$ (each in its grid point's colour), the
@@ -119,24 +119,24 @@ print("hand-written log p(z) equals prior.log_prob(z):", matches)
 # grid over the same square: the sheet that the network maps the square onto. Grey dots are
 # the (untrained) encoder's codes of the test images.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 vaelib.plots.mixture_components(gtm, data.test, sheet=SHEET, title="GTM prior before training")
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 with torch.no_grad():
     _, start_means, start_logvars = gtm.prior.mixture_parameters()
 vaelib.check("before training, every component mean lies closer to their centre than one standard deviation of any component",
              (start_means - start_means.mean(0)).norm(dim=1).max() < torch.exp(0.5 * start_logvars).min())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Train it
 #
 # The fast recipe, three seeds: a few seconds each.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 histories = vaelib.fit_seeds(gtm_runs, data)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The learned sheet
 #
 # Where did the grid go? The components have spread out over the region the codes occupy,
@@ -145,21 +145,21 @@ histories = vaelib.fit_seeds(gtm_runs, data)
 # neighbours on the grid stay neighbours, others end up far apart, and the thin lines bunch
 # up where the map squeezes the square and fan out where it stretches it.
 
-# %% tags=["thumbnail"]
+# %% slideshow={"slide_type": "-"} tags=["thumbnail"]
 fig, ax = plt.subplots(figsize=(7.0, 6.6), layout="constrained")
 vaelib.plots.mixture_components(gtm, data.test, ax=ax, sheet=SHEET)
 plt.close(fig)
 fig
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The hand-written density agrees with the library for the trained weights too:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 with torch.no_grad():
     matches = torch.allclose(gtm_log_density(gtm.prior, z), gtm.prior.log_prob(z), atol=1e-4)
 print("hand-written log p(z) equals prior.log_prob(z) after training:", matches)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. GTM-VampPrior: the grid as a map of images
 #
 # The GTM-VampPrior keeps the grid and the network but changes what the network produces:
@@ -171,12 +171,12 @@ print("hand-written log p(z) equals prior.log_prob(z) after training:", matches)
 # Like every prior here, it is *trained* to follow the aggregated posterior (the ELBO rewards
 # that); nothing in its construction makes it equal to it. Three seeds again:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 gtm_vamp_runs = vaelib.make_vaes("gtm-vampprior", seeds=3)
 vaelib.fit_seeds(gtm_vamp_runs, data)
 gtm_vamp = gtm_vamp_runs[0]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Left: the 16 pseudo-inputs, each drawn at its grid point ($u_1$ to the right, $u_2$ up).
 # Right: what the decoder makes of each component, the decoded mean $\mathbb{E}[x \mid z =
 # \mu_k]$ at the same place. The pseudo-inputs are not digits, and nothing in the ELBO asks
@@ -184,7 +184,7 @@ gtm_vamp = gtm_vamp_runs[0]
 # nearly pure black and white: the sigmoid that keeps them in the pixel range is saturated.
 # The digits appear only after the round trip through encoder and decoder.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 prior = gtm_vamp.prior
 with torch.no_grad():
     component_means = prior.mixture_parameters()[1]
@@ -197,7 +197,7 @@ vaelib.plots.image_grid(vaelib.plots.on_grid(decoded, prior.grid_size), ax=right
 plt.close(fig)
 fig
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 def black_and_white(prior):
     """Share of the pseudo-inputs' pixels within 1 level of 0 or 16."""
     with torch.no_grad():
@@ -208,11 +208,11 @@ def black_and_white(prior):
 vaelib.check("nearly pure black and white: over 90% of the pixels within 1 level of 0 or 16, in each of the three seeds",
              min(black_and_white(m.prior) for m in gtm_vamp_runs) > 0.9)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The components themselves, with the pseudo-inputs drawn at their means and the grid's mesh
 # in latent space:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, (left, right) = plt.subplots(1, 2, figsize=(12.0, 5.8), layout="constrained")
 vaelib.plots.mixture_components(gtm_vamp, data.test, ax=left, mesh=False, images=True,
                                 title="pseudo-inputs at their components")
@@ -220,7 +220,7 @@ vaelib.plots.mixture_components(gtm_vamp, data.test, ax=right, sheet=SHEET, titl
 plt.close(fig)
 fig
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. The size of the square matters
 #
 # A map from a square to images could change gradually, so that neighbouring grid points get
@@ -234,7 +234,7 @@ fig
 # The share of first-layer units past the bend ($|Wu + b| > 2$, where $\tanh$ is within 4%
 # of $\pm 1$) over the grid points, for the untrained network:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def saturated_share(grid_range):
     prior = vaelib.make_vae("gtm-vampprior", seed=0, grid_range=grid_range).prior
     with torch.no_grad():
@@ -245,19 +245,19 @@ saturated = {grid_range: saturated_share(grid_range) for grid_range in (10.0, 1.
 for grid_range, share in saturated.items():
     print(f"grid on [-{grid_range:g}, {grid_range:g}]^2: {share:.0%} of first-layer units saturated")
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 first_layer = vaelib.make_vae("gtm-vampprior", seed=0).prior.network[0]
 vaelib.check("the first layer's weights start with magnitudes below 1", first_layer.weight.abs().max() < 1)
 vaelib.check("on [-10, 10]² most first-layer units are past the bend; on [-1, 1]² none are",
              saturated[10.0] > 0.5 and saturated[1.0] == 0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Train the same GTM-VampPrior on the smaller square (three seeds) and compare the maps of
 # pseudo-inputs of seed 0: on $[-1, 1]^2$ the images change more gradually across the grid,
 # the strokes shifting a little from one neighbour to the next. This is the topographic map
 # that the GTM is named for. (Exercise 3 walks across both squares in small steps.)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 small_runs = vaelib.train_seeds("gtm-vampprior", data, seeds=3, grid_range=1.0)
 gtm_vamp_small = small_runs[0]
 
@@ -267,7 +267,7 @@ vaelib.plots.pseudo_inputs(gtm_vamp.prior, ax=right, title="grid on $[-10, 10]^2
 plt.close(fig)
 fig
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 def neighbour_change(prior):
     """Mean absolute pixel difference between the pseudo-inputs of neighbouring grid points."""
     with torch.no_grad():
@@ -279,47 +279,47 @@ def neighbour_change(prior):
 changes = {"[-1, 1]²": vaelib.SeedStats(neighbour_change(m.prior) for m in small_runs),
            "[-10, 10]²": vaelib.SeedStats(neighbour_change(m.prior) for m in gtm_vamp_runs)}
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 for square, stats in changes.items():
     print(f"grid on {square}: neighbours differ by {stats:.2f} levels per pixel "
           f"(seeds 0, 1, 2: {', '.join(f'{v:.2f}' for v in stats.values)})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Over three seeds, neighbouring pseudo-inputs differ less on the small square, by more than
 # the seed-to-seed spread; but the spread is wide: some seeds' maps are much smoother than
 # others.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 vaelib.expect_lower("neighbouring pseudo-inputs differ less on [-1, 1]² than on [-10, 10]², by more than the seed spread",
                     changes["[-1, 1]²"], changes["[-10, 10]²"])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. The priors against the codes (Fig. 4.13)
 #
 # The book's view of a prior: its contours over the encoder's samples of the test images
 # (seed 0 of each prior, each title with that model's test −ELBO).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 priors = {"GTM": gtm_runs, "GTM-VampPrior": gtm_vamp_runs, "GTM-VampPrior, [-1, 1]²": small_runs}
 scores = {name: vaelib.SeedStats(vaelib.negative_elbo(m, data.test) for m in runs) for name, runs in priors.items()}
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 for name, stats in scores.items():
     print(f"{name:24s} test −ELBO {stats:.2f} nats (seeds 0, 1, 2: {', '.join(f'{v:.2f}' for v in stats.values)})")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 torch.manual_seed(0)
 vaelib.plots.prior_comparison({name: runs[0] for name, runs in priors.items()}, data.test,
                               neg_elbos={name: stats.values[0] for name, stats in scores.items()})
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Over three seeds each, the two GTM-VampPriors show no difference in mean test −ELBO. The
 # GTM prior's mean differs from both by less than one and a half seed spreads: with three
 # seeds too little to call a difference (notebook 9 puts all six priors side by side). In a 2-D
 # latent space the choice between these priors changes *where* the codes live more than *how
 # well* the images are modelled.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 vaelib.expect_within_noise("GTM-VampPrior on both squares: no difference in test −ELBO beyond the seed spread",
                            scores["GTM-VampPrior"], scores["GTM-VampPrior, [-1, 1]²"])
 for other in ("GTM-VampPrior", "GTM-VampPrior, [-1, 1]²"):
@@ -327,14 +327,14 @@ for other in ("GTM-VampPrior", "GTM-VampPrior, [-1, 1]²"):
     vaelib.check(f"GTM and {other}: the means differ by less than 1.5 seed spreads",
                  gap < 1.5 * vaelib.claims.noise(scores["GTM"], scores[other]))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. How many parameters?
 #
 # The selling point of the GTM priors is their economy, so let us count. Every prior below
 # is built with the book's settings (networks of $M = 256$ units); the encoder, which the
 # VampPriors share with the VAE, is not counted.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def prior_parameters(name, num_components):
     side = math.isqrt(num_components)
     size = {"mog": dict(num_components=num_components), "vampprior": dict(num_components=num_components),
@@ -350,7 +350,7 @@ for name in names:
     at16, at64 = counts[name][sizes.index(16)], counts[name][sizes.index(64)]
     print(f"{name:14s} {at16:8,d} {at64:8,d} {(at64 - at16) / 48:20g}")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, ax = plt.subplots(figsize=(5.6, 3.6), layout="constrained")
 for name in names:
     ax.plot(sizes, counts[name], marker="o", markersize=4, label=name)
@@ -364,7 +364,7 @@ ax.set_title("the cost of a component", fontsize=10)
 plt.close(fig)
 fig
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 extra = {name: (counts[name][sizes.index(64)] - counts[name][sizes.index(16)]) / 48 for name in names}
 at16 = {name: counts[name][sizes.index(16)] for name in names}
 vaelib.check("at K = 16 both GTM priors have more parameters than the MoG and the VampPrior",
@@ -372,7 +372,7 @@ vaelib.check("at K = 16 both GTM priors have more parameters than the MoG and th
 vaelib.check("an extra component costs 1 parameter in the GTM priors, 5 in the MoG, 65 in the VampPrior",
              extra == {"mog": 5, "vampprior": 65, "gtm": 1, "gtm-vampprior": 1})
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the table with care. With the book's $M = 256$ the GTM priors are the *largest* at
 # $K = 16$: their network alone has tens of thousands of weights, against 80 numbers for the
 # MoG. What the grid buys is that this cost does not grow: an extra component costs one
@@ -381,7 +381,7 @@ vaelib.check("an extra component costs 1 parameter in the GTM priors, 5 in the M
 # times the components for 48 more parameters. And the network need not be that big:
 # exercise 1 trains a GTM prior whose network has 16 hidden units.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaway
 #
 # A GTM prior is a mixture whose components are not free: a network maps a fixed 2-D grid to
@@ -401,7 +401,7 @@ vaelib.check("an extra component costs 1 parameter in the GTM priors, 5 in the M
 #    and compare their parameter count and test −ELBO with the three GTM runs of section 7
 #    (`scores["GTM"]`). Does the smaller network cost anything?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 1</summary>
 #
 # The count falls from tens of thousands to a few hundred (2 → 16 → 16 → 4 units: 404
@@ -428,7 +428,7 @@ vaelib.check("an extra component costs 1 parameter in the GTM priors, 5 in the M
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # 2. **The GTM by hand, and the size of its square.** (a) Write the two pieces of a GTM
 #    prior from scratch. First the grid: `grid_size` $\times$ `grid_size` points spread evenly
 #    over $[-r, r]^2$ ($r$ = `grid_range`), both edges included, in any order. Then the
@@ -442,26 +442,26 @@ vaelib.check("an extra component costs 1 parameter in the GTM priors, 5 in the M
 #    seed 0 as in section 4. Is it less folded than the one of section 4? Does the test −ELBO
 #    change?
 
-# %% tags=["exercise"]
+# %% slideshow={"slide_type": "-"} tags=["exercise"]
 def my_gtm_grid(grid_size, grid_range):
     """The grid_size ** 2 points spread evenly over [-grid_range, grid_range]^2, edges included: -> (K, 2)"""
     ...  # your code here
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 exercises.check_gtm_grid(my_gtm_grid)
 
 
-# %% tags=["exercise"]
+# %% slideshow={"slide_type": "-"} tags=["exercise"]
 def my_gtm_log_prob(z, network, grid_size, grid_range):
     """log p(z) of the GTM prior with uniform weights 1/K. z: (N, L) -> (N,); network: (K, 2) -> (K, 2 L)"""
     ...  # your code here
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 exercises.check_gtm_log_prob(my_gtm_log_prob)
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 2</summary>
 #
 # (a) `torch.linspace(-r, r, k)` gives the $k$ values of one axis with both edges (its third
@@ -535,14 +535,14 @@ exercises.check_gtm_log_prob(my_gtm_log_prob)
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # 3. Walk across the square: the map is defined everywhere, not only at the grid points.
 #    Draw the pseudo-inputs $16\,\sigma(g_\theta(u))$ at 9 evenly spaced points $u$ on the
 #    line $u_2 = 0$, from one side of the square to the other, for both GTM-VampPriors of
 #    section 6 (`prior.network(points)` gives $g_\theta$). Which one morphs, which one jumps?
 #    Say it with a number too: how much of the walk's total change happens in its largest step?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 3</summary>
 #
 # The small square morphs, the book's square jumps. Measure each step of a finer walk (33

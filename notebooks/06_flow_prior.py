@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: jupyter,tags,-all
+#     cell_metadata_filter: jupyter,slideshow,tags,-all
 #     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 6. A flow-based prior: RealNVP, and a bug worth knowing
 #
 # A mixture can only put bumps where its components are. A **normalizing flow** bends the
@@ -39,7 +39,7 @@
 # Tomczak, *Deep Generative Modeling*, Chapter 4, section on priors (flow-based prior);
 # RealNVP is due to Dinh, Sohl-Dickstein & Bengio (2017).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -54,7 +54,7 @@ from vaelib import check, exercises
 
 data = vaelib.load_digits()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Train a flow prior
 #
 # First a trained flow, so that everything we take apart below is non-trivial (an untrained
@@ -62,20 +62,20 @@ data = vaelib.load_digits()
 # from three seeds: sections 2-7 take the first apart, and section 8 needs all three to tell
 # a real difference between priors from the luck of one training run.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 flows = vaelib.train_seeds("flow", data, seeds=3)
 flow = flows[0]  # seed 0: the flow that sections 2-7 take apart
 prior = flow.prior
 print(prior)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The validation loss of the three runs: the same recipe, different random initial weights
 # and minibatches, and each stops at its own best epoch (the dot) at its own level.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 vaelib.plots.training_curves({f"flow, seed {seed}": model for seed, model in zip(flows.seeds, flows)})
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The affine coupling layer, by hand
 #
 # Split a point $x \in \mathbb{R}^L$ into two halves $x = (x_a, x_b)$ (here $L = 2$: one
@@ -95,7 +95,7 @@ vaelib.plots.training_curves({f"flow, seed {seed}": model for seed, model in zip
 # (`prior.conditioners[k]`) whose output is split into the log-scale and the shift. Here are
 # $f^{-1}$ and $f$ written out by hand, each returning its log-determinant:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def coupling(conditioner, x):
     """y_a = x_a, y_b = x_b * exp(s(x_a)) + t(x_a). x: (B, L) -> y: (B, L), log|det dy/dx|: (B,)"""
     split = x.shape[-1] // 2
@@ -136,19 +136,19 @@ def f(prior, z):
     return u, log_det
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Push the encoder's codes back to the base space with $f$, then forward through the layers
 # one at a time: each panel shows a square grid of lines from the base space (and the codes,
 # coloured by digit as in the other notebooks) after one more coupling. Every coupling moves points along one
 # coordinate only, by an amount that depends on the other, and the three together bend the
 # square into the shape of the prior.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 torch.manual_seed(0)
 codes = flow.encode(data.test)
 vaelib.plots.flow_stages(flow, codes, data.test_labels)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Invertible, with a cheap Jacobian: three checks
 #
 # Our hand-written layers should give the same $z$ as the library's transforms, $f$ should
@@ -157,7 +157,7 @@ vaelib.plots.flow_stages(flow, codes, data.test_labels)
 # of the $2 \times 2$ Jacobian matrix computed numerically by automatic differentiation
 # (`torch.autograd.functional.jacobian`), which knows nothing about triangular matrices.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 torch.manual_seed(0)
 u = torch.randn(1000, 2)
 with torch.no_grad():
@@ -179,7 +179,7 @@ print("log-det, library == sum of log-scales:              ", bool((log_det_libr
 print("log-det, autograd Jacobian == sum of log-scales:    ", bool((log_det_autograd - log_det_hand[:50]).abs().max() < 1e-4))
 print("every |log-det| within the bound of 3 couplings x 1:", bool(log_det_hand.abs().max() <= 3))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The change of variables
 #
 # If $u = f(z)$ is standard normal, the density of $z$ is the standard normal at $f(z)$ times
@@ -189,7 +189,7 @@ print("every |log-det| within the bound of 3 couplings x 1:", bool(log_det_hand.
 # Note where the log-determinant stands: outside the sum over dimensions, added **once per
 # point**. In code, with our hand-written $f$, checked against the library's `prior.log_prob`:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def flow_log_density(prior, z):
     """log p(z) = log N(f(z); 0, I) + log|det J_f(z)|. z: (B, L) -> (B,)"""
     u, log_det = f(prior, z)
@@ -200,11 +200,11 @@ with torch.no_grad():
     matches = torch.allclose(flow_log_density(prior, codes), prior.log_prob(codes), atol=1e-4)
 print("hand-written log p(z) equals prior.log_prob(z):", matches)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A density must integrate to 1. On a fine grid over the plane (200 x 200 cells covering the
 # prior's mass and the codes) the midpoint rule gives:
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 grid = vaelib.analysis.latent_grid(flow, data.test, resolution=200, prior_tail=1e-5)
 with torch.no_grad():
     base_log_density, log_det_grid = f(prior, grid.points)
@@ -212,7 +212,7 @@ with torch.no_grad():
     log_density_grid = base_log_density + log_det_grid
 check("p(z) integrates to 1 over the grid (within 0.01)", abs(grid.integrate(log_density_grid) - 1) < 0.01)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # The two factors on the same grid. Left: the standard normal pulled back through $f$.
 # Middle: $\log|\det J_f(z)|$, red where $f$ stretches space (there $p(z)$ is *higher* than
 # the pulled-back normal), blue where it squeezes; with 3 couplings and $|s| \le 1$ it can
@@ -220,7 +220,7 @@ check("p(z) integrates to 1 over the grid (within 0.01)", abs(grid.integrate(log
 # the middle panel is blue where the codes are: $f$ squeezes there, because this prior is
 # spread wider than $\mathcal{N}(0, I)$. Section 5 shows why the sign matters.)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, axes = plt.subplots(1, 3, figsize=(11.5, 3.6), layout="constrained", sharex=True, sharey=True)
 top = float(torch.exp(torch.maximum(base_log_density.max(), log_density_grid.max())))
 panels = [
@@ -238,13 +238,13 @@ axes[0].set_ylabel("$z_2$")
 plt.close(fig)
 fig
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 # The claim above, checked: this run's flow changes a little from one computer to the next, the claim must not.
 with torch.no_grad():
     code_log_dets = f(prior, codes)[1]
 check("f squeezes space (log|det J_f| < 0) at over 95% of the codes", (code_log_dets < 0).double().mean() > 0.95)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The bug of the book's code: the log-determinant, L times
 #
 # > **The book's code.** Two of the companion code's defects reach its `FlowPrior`
@@ -264,7 +264,7 @@ check("f squeezes space (log|det J_f| < 0) at over 95% of the codes", (code_log_
 #   = \log p(z) + (L - 1)\,\log|\det J_f(z)| .$$
 # The same mistake, written by hand:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def book_log_density(prior, z):
     """The book's version: log|det J_f(z)| added to each dimension's log-density. z: (B, L) -> (B,)"""
     u, log_det = f(prior, z)
@@ -272,7 +272,7 @@ def book_log_density(prior, z):
     return per_dimension.sum(-1)  # = log p(z) + (L - 1) log|det J_f(z)|
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # So $\tilde p(z) = p(z)\,|\det J_f(z)|^{L-1}$, and its integral is an average over the prior:
 # $$\int \tilde p(z)\,dz = \mathbb{E}_{p(z)}\Big[|\det J_f(z)|^{L-1}\Big] \;\ge\; \exp\Big((L-1)\,\mathbb{E}_{p(z)}\big[\log|\det J_f(z)|\big]\Big)$$
 # (Jensen's inequality; close to equality when the log-determinant varies little). The
@@ -281,19 +281,19 @@ def book_log_density(prior, z):
 # the prior lacks compared with $\mathcal{N}(0, I)$. A prior narrower than the standard
 # normal makes $\tilde p$ integrate to more than 1, a wider one to less. For our flow:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 with torch.no_grad():
     book_integral = grid.integrate(book_log_density(prior, grid.points))
     torch.manual_seed(0)
     sample_log_dets = f(prior, prior.sample(20_000))[1]
     mean_log_det = float(sample_log_dets.mean())
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"integral of the book's density over the grid:   {book_integral:.3f}")
 print(f"E_p[log|det J_f|] = {mean_log_det:+.2f} nats, so exp((L - 1) E_p[log|det J_f|]) = {math.exp(mean_log_det):.3f}")
 print(f"our flow's prior is {'narrower' if mean_log_det > 0 else 'wider'} than N(0, I)")
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 # This run's numbers change a little from one computer to the next; the claims must not.
 jensen_slack = 3 * float(sample_log_dets.std()) / math.sqrt(len(sample_log_dets))  # 3 standard errors of the average
 check("our flow's prior is wider than N(0, I), and the book's density integrates to less than 1",
@@ -301,16 +301,16 @@ check("our flow's prior is wider than N(0, I), and the book's density integrates
 check("the integral is at least exp((L - 1) E_p[log|det J_f|]), as Jensen says (within 3 standard errors)",
       book_integral >= math.exp(mean_log_det - jensen_slack))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Either way it is not a density, and the loss computed with it is off by
 # $(L-1)\,\mathbb{E}_{q}[\log|\det J_f(z)|]$ per image, the average over the codes. The
 # same model, the same samples, two ways of computing the test −ELBO. Every test −ELBO in
 # this notebook (prints, tables and figure titles) is the same one estimate:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 print(vaelib.evaluate.ELBO_ESTIMATE)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 class BookFlowPrior(vaelib.priors.FlowPrior):
     """The flow prior with the book's log-density: training and evaluation see book_log_density."""
 
@@ -340,19 +340,19 @@ def test_losses(model):
 losses = test_losses(flow)
 code_log_det = float(code_log_dets.mean())
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"test −ELBO, correct density: {losses['correct']:.2f} nats")
 print(f"test −ELBO, book's density:  {losses['book']:.2f} nats")
 print(f"difference: {losses['correct'] - losses['book']:+.2f} nats; E_q[log|det J_f|] at the codes: {code_log_det:+.2f}")
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 # Two Monte Carlo averages of the same expectation, over different codes (one per image above, ELBO_SAMPLES
 # per image in the loss): they agree up to sampling error, the two standard errors combined.
 standard_error = float(code_log_dets.std()) / math.sqrt(len(code_log_dets)) * math.sqrt(1 + 1 / vaelib.evaluate.ELBO_SAMPLES)
 check("the loss is off by E_q[log|det J_f|] (within 3 standard errors)",
       abs(losses["correct"] - losses["book"] - code_log_det) < 3 * standard_error)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Training with the bug
 #
 # Now let the optimiser see the book's density. The bug pays
@@ -364,7 +364,7 @@ check("the loss is off by E_q[log|det J_f|] (within 3 standard errors)",
 # $|\det J_f|^{L-1} \le e^3$ everywhere, so $\int \tilde p \le e^3 \int p = e^3$). Same
 # initial weights and seed as the flow above; only the density differs.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 book = with_prior(vaelib.make_vae("flow", seed=0), BookFlowPrior)
 history_book = vaelib.fit(book, data, seed=0, progress=False)
 book_losses = test_losses(book)
@@ -381,7 +381,7 @@ with torch.no_grad():
         "book": book_grid.integrate(correct_log_density + (book.latent_dim - 1) * book_log_det_grid),
     }
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"{'test −ELBO (nats)':32s} {'trained correctly':>18s} {'trained with the bug':>22s}")
 print(f"{'  as reported (book density)':32s} {losses['book']:18.2f} {book_losses['book']:22.2f}")
 print(f"{'  evaluated correctly':32s} {losses['correct']:18.2f} {book_losses['correct']:22.2f}")
@@ -390,7 +390,7 @@ print(f"the bug's bonus for the model trained with it: {book_losses['correct'] -
 print(f"its book density integrates to {integrals['book']:.1f}; its correct density to {integrals['correct']:.3f}")
 print("test −ELBO of the three correctly trained flows:", ", ".join(f"{loss:.2f}" for loss in flow_losses))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The prediction holds: trained with the bug, the flow's log-scales sit within 0.05 of their
 # bound at the codes, the reported loss is too good by 3 nats (to within 0.05: it cannot be
 # more), and the book's density integrates to between 18 and $e^3$ (the correct one to 1).
@@ -400,7 +400,7 @@ print("test −ELBO of the three correctly trained flows:", ", ".join(f"{loss:.2
 # is still a valid density, drawn correctly below; note the axes: its codes spread less than
 # half as far as the correctly trained flow's.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 # The claims above, checked: this run's numbers change a little from one computer to the next, the claims must not.
 bonus = book_losses["correct"] - book_losses["book"]
 check("trained with the bug, log|det J_f| at the codes is within 0.05 of its bound 3", 2.95 < book_code_log_det <= 3 + 1e-4)
@@ -413,7 +413,7 @@ check("evaluated correctly, the bug-trained model is worse than each of the thre
 check("its codes are squeezed: their spread is less than half of the correctly trained flow's",
       book_codes.std(0).mean() < codes.std(0).mean() / 2)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 4.2), layout="constrained")
 torch.manual_seed(0)
 vaelib.plots.prior_contours(flow, data.test, ax=left, title="flow trained correctly")
@@ -422,7 +422,7 @@ vaelib.plots.prior_contours(with_prior(book, vaelib.priors.FlowPrior), data.test
 plt.close(fig)
 fig
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. The book's Fig. 4.13: the flow prior
 #
 # The figure the book shows for the flow-based prior: the prior's contours and the encoder's
@@ -430,16 +430,16 @@ fig
 # codes, which a single Gaussian cannot do, with smooth tails instead of the separate bumps
 # of a mixture. Section 8 measures what that buys.
 
-# %% tags=["thumbnail"]
+# %% slideshow={"slide_type": "-"} tags=["thumbnail"]
 torch.manual_seed(0)
 figure = vaelib.plots.prior_contours(flow, data.test)
 figure
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 # One model, one number: the title shows the estimate printed in section 5.
 check("the title's test −ELBO is the one printed in section 5", f"{losses['correct']:.2f}" in figure.axes[0].get_title())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Compare with the standard prior, over three seeds
 #
 # Does the flow's flexibility buy a better model than the standard Gaussian prior, the
@@ -449,16 +449,16 @@ check("the title's test −ELBO is the one printed in section 5", f"{losses['cor
 # seed-to-seed spread (the sample standard deviation over the seeds). Notebook 7 puts all six
 # priors side by side.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 standards = vaelib.train_seeds("standard", data, seeds=3)
 # No IWAE here (notebook 7 teaches it), and a 100 x 100 quadrature grid for the KL: enough for these smooth
 # 2-D densities, and 9 times cheaper than the default 300 x 300.
 table = vaelib.compare_seeds({"flow": flows, "standard": standards}, data.test, iwae_samples=0, resolution=100)
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 table
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # No difference: the two priors' mean test −ELBOs lie within the seed spread of each other.
 # Nor does the flow sit closer to the aggregated posterior $q(z)$: its
 # $\mathrm{KL}(q(z)\,\|\,p(z))$, the price the ELBO pays for a prior that is not $q(z)$
@@ -467,7 +467,7 @@ table
 # is the shape, and not only for the better: more of its samples fall in holes (where
 # $q(z) < 0.1\,p(z)$: hardly any codes) than the standard prior's, beyond the spread.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 vaelib.expect_within_noise("flow and standard prior: no difference in test −ELBO (within the seed spread)",
                            table["flow"]["neg_elbo"], table["standard"]["neg_elbo"])
 vaelib.expect_within_noise("flow and standard prior: no difference in KL(q(z) ‖ p(z)) (within the seed spread)",
@@ -477,32 +477,32 @@ check("KL(q(z) ‖ p(z)) is below one nat for both priors",
 vaelib.expect_lower("the standard prior has fewer holes than the flow (beyond the seed spread)",
                     table["standard"]["holes"], table["flow"]["holes"])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # Pick a prior from the menu to redraw the Fig. 4.13 plot for it (seed 0 of each; run the
 # notebook to use the menu): the flow, the flow trained with the bug, and the standard prior.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 models = {"flow": flow, "flow, trained with the bug": with_prior(book, vaelib.priors.FlowPrior), "standard": standards[0]}
 scores = {name: vaelib.negative_elbo(model, data.test) for name, model in models.items()}
 
 menu = vaelib.widgets.PriorMenu(models, data.test, scores)
 menu
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The same from code: choosing an entry redraws the picture (shown here as a plain image,
 # which also shows where widgets cannot, e.g. on GitHub).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 frames = menu.view.frames
 menu.menu.value = "standard"
 print("plot redrawn:", menu.view.frames == frames + 1)
 display(Image(menu.view.image.value))
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 for name, score in scores.items():
     print(f"{name:28s} test −ELBO {score:.2f} nats")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaway
 #
 # A RealNVP prior is a standard normal seen through an invertible map: affine couplings make
@@ -517,7 +517,7 @@ for name, score in scores.items():
 # a new density the way we did here: integrate it over a grid, and compare its
 # log-determinant with a numerical Jacobian.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # 1. **Write a coupling layer with a mask, then the flow's log-density.** Section 2 split $x$
@@ -536,16 +536,16 @@ for name, score in scores.items():
 #    log-determinant with the log-determinant of the Jacobian that autograd computes (as in
 #    section 3), on a fresh network, a fresh mask and fresh points in $L = 4$ dimensions.
 
-# %% tags=["exercise"]
+# %% slideshow={"slide_type": "-"} tags=["exercise"]
 def my_coupling(conditioner, x, mask):
     """y = mask * x + (1 - mask) * (x * exp(s) + t). x: (B, L), mask: (L,) of 0s and 1s -> y: (B, L), log|det dy/dx|: (B,)"""
     ...  # your code here
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 exercises.check_coupling_layer(my_coupling)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 #    (b) Now stack such couplings into a flow that maps a latent point to the base space, in
 #    the order given: $u = f(z) = c_K(\cdots c_2(c_1(z)))$, where $c_k$ is the coupling with
 #    `conditioners[k]` and `masks[k]` (section 2's $f$ goes the same way, from $z$ to $u$).
@@ -555,16 +555,16 @@ exercises.check_coupling_layer(my_coupling)
 #    (pass `my_coupling` yourself to try yours). The book's code would fail this check: which
 #    of its mistakes would the check name?
 
-# %% tags=["exercise"]
+# %% slideshow={"slide_type": "-"} tags=["exercise"]
 def my_flow_log_prob(z, coupling, conditioners, masks):
     """log p(z) = log N(f(z); 0, I) + log|det J_f(z)|, f = the couplings in order. z: (B, L) -> (B,)"""
     ...  # your code here
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 exercises.check_flow_log_prob(my_flow_log_prob)
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 1</summary>
 #
 # (a) The mask is needed in three places, and each answers a question about the Jacobian.
@@ -640,7 +640,7 @@ exercises.check_flow_log_prob(my_flow_log_prob)
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # 2. **The average log-determinant is an entropy difference.** Section 5 used
 #    $\mathbb{E}_p[\log|\det J_f|] = H(\mathcal{N}(0, I)) - H(p)$ without proof. Prove it
 #    (take the expectation of the change of variables under $z \sim p$: how is $f(z)$
@@ -649,7 +649,7 @@ exercises.check_flow_log_prob(my_flow_log_prob)
 #    ($H(\mathcal{N}(0, I)) = \log(2\pi e)$ in two dimensions). What does the sign of the
 #    average say about the prior?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 2</summary>
 #
 # Take the expectation of $\log p(z) = \log \mathcal{N}(f(z); 0, I) + \log|\det J_f(z)|$ under
@@ -680,7 +680,7 @@ exercises.check_flow_log_prob(my_flow_log_prob)
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # 3. **The largest bonus the bug can pay.** Section 6 found the bug's bonus at its ceiling,
 #    $(L - 1) \times 3 = 3$ nats. (a) Predict the ceiling for a flow with a single coupling
 #    and $L = 2$. (b) In $L$ dimensions each coupling scales $L - \lfloor L/2 \rfloor$
@@ -692,7 +692,7 @@ exercises.check_flow_log_prob(my_flow_log_prob)
 #    $L$), and compare the bonus `test_losses(model)` shows, correct minus book, with your
 #    predictions.
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 3</summary>
 #
 # The book's log-density is $\log p(z) + (L - 1)\log|\det J_f(z)|$ (section 5), so the loss it

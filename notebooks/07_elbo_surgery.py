@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: jupyter,tags,-all
+#     cell_metadata_filter: jupyter,slideshow,tags,-all
 #     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 7. ELBO surgery: why the best prior is the aggregated posterior
 #
 # Six priors, six contour plots: which one is *right*? This notebook answers with one
@@ -33,7 +33,7 @@
 # This is the thread that ties the chapter's section on priors together (Tomczak,
 # *Deep Generative Modeling*, Chapter 4; the decomposition is due to Hoffman & Johnson, 2016).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -46,7 +46,7 @@ from vaelib import exercises
 data = vaelib.load_digits()
 x = data.test  # every quantity below is averaged over the 447 test images
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The identity
 #
 # Think of the test set as a data distribution: pick one of its $N$ images uniformly,
@@ -66,19 +66,19 @@ x = data.test  # every quantity below is averaged over the 447 test images
 # zero, that is when $p(z) = q(z)$. Every prior in this collection is an attempt to get
 # close to $q(z)$ with a few parameters.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Train the six priors
 #
 # The same architecture, seed and recipe for all six (the fast recipe: a few seconds each).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 models = {}
 for name in vaelib.PRIORS:
     models[name] = vaelib.make_vae(name, seed=0)
     vaelib.fit(models[name], data, seed=0, progress=False)
 print("trained:", ", ".join(models))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Measure both sides, two ways
 #
 # In a 2-D latent space we can integrate on a fine grid (**quadrature**): $q(z)$ is a
@@ -88,7 +88,7 @@ print("trained:", ", ".join(models))
 # the real test (and `tests/test_analysis.py` checks the left side against the closed-form
 # KL of the standard prior).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 surgery = {
     name: {
         "quadrature": vaelib.elbo_surgery(model, x, "quadrature", resolution=100),
@@ -118,10 +118,10 @@ for name, result in surgery.items():
     ))
 table = SurgeryTable(rows, "Nats per test image; quadrature on a 100 x 100 grid, Monte Carlo with 32 codes per image.")
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 table
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the table column by column:
 #
 # - **I(x; z)** is a few nats for every prior, and can never exceed $\log N = \log 447
@@ -136,7 +136,7 @@ table
 # - Quadrature and Monte Carlo agree within three Monte Carlo standard errors for every prior
 #   (not always within one: a 1-s.e. interval misses the truth about a third of the time).
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 # The claims above, checked: this run's numbers change a little from one computer to the next, the claims must not.
 quadrature = {name: result["quadrature"] for name, result in surgery.items()}
 vaelib.check("I(x; z) is a few nats (2 or more) for every prior, and below log N",
@@ -146,11 +146,11 @@ vaelib.check("KL(q(z) ‖ p(z)) is a fraction of a nat (0 to 1) for every prior"
 vaelib.check("quadrature and Monte Carlo agree within 3 standard errors for every prior",
       all(abs(row["marginal_kl"] - row["mc_marginal_kl"]) < 3 * row["mc_error"] for row in table))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # The same numbers as a picture. Left: each bar is the average KL term of the ELBO,
 # split into its two parts. Right: the prior's part alone, both ways of measuring it.
 
-# %% tags=["thumbnail"]
+# %% slideshow={"slide_type": "-"} tags=["thumbnail"]
 names = list(models)
 information = [surgery[n]["quadrature"].mutual_information for n in names]
 marginal = [surgery[n]["quadrature"].marginal_kl for n in names]
@@ -179,27 +179,27 @@ for ax in (left, right):
 plt.close(fig)
 fig
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. See the marginal KL
 #
 # The marginal KL is a distance between two densities we can draw. Left: $q(z)$ of the
 # test images; right: the prior, on the same grid and colour scale, with the holes
 # (prior mass where $q(z)$ is thin) hatched. Compare the standard prior with the VampPrior.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 vaelib.plots.posterior_vs_prior(models["standard"], x)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 vaelib.plots.posterior_vs_prior(models["vampprior"], x)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Why not use $q(z)$ itself as the prior?
 #
 # If the best prior is the aggregated posterior, why not plug it in? We can: it is a
 # mixture with one component per *training* image. Keep the trained encoder and decoder of
 # the standard-prior model and swap its prior for $q(z)$ of the 1000 training images.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 class AggregatedPosteriorPrior(vaelib.Prior):
     """p(z) = q(z) = (1/N) sum_n q(z | x_n) over the given images, frozen."""
 
@@ -218,23 +218,23 @@ for prior_name, scored in (("N(0, I) (trained with)", standard), ("q(z) of the t
     # The one ELBO estimate fixes its random numbers: the same codes for both, so only log p(z) differs.
     scores[prior_name] = vaelib.negative_elbo(scored, x)
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 for prior, score in scores.items():
     print(f"test −ELBO with prior {prior:30s}: {score:.2f} nats")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The swap changes the test −ELBO without retraining anything, and only through the
 # marginal KL: the reconstruction and the encoder's share are the same numbers as before.
 # The gain is small here because this encoder had already bent $q(z)$ towards N(0, I): it cannot
 # exceed the standard prior's marginal KL in the table.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 # This run's numbers change a little from one computer to the next; the claim must not.
 gain = scores["N(0, I) (trained with)"] - scores["q(z) of the training images"]
 vaelib.check("the swap lowers the test −ELBO, by less than the standard prior's marginal KL",
       0 < gain < surgery["standard"]["quadrature"].marginal_kl)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # And look at the price. This prior has as many components as there are training images
 # (1000 Gaussians, 4000 numbers), it must be recomputed whenever the encoder changes, and
 # it describes the *training* codes, so it over-fits exactly as a kernel density estimate
@@ -242,7 +242,7 @@ vaelib.check("the swap lowers the test −ELBO, by less than the standard prior'
 # $K \ll N$ learned pseudo-inputs. The MoG, GTM and flow priors take the other road:
 # a flexible density with its own parameters, trained to match $q(z)$.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaway
 #
 # The prior's contribution to the ELBO is $-\mathrm{KL}(q(z)\,\|\,p(z))$ plus terms it
@@ -252,7 +252,7 @@ vaelib.check("the swap lowers the test −ELBO, by less than the standard prior'
 # of them gets closest takes several seeds per prior: notebook 9); and the perfect prior, $q(z)$ itself, is too big and too specific to the training set
 # to be the answer.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # 1. **ELBO surgery by hand.** Section 3 called `vaelib.elbo_surgery`; now write its two
@@ -266,26 +266,26 @@ vaelib.check("the swap lowers the test −ELBO, by less than the standard prior'
 #    `vaelib.latent_grid(model, x, resolution=100)`) and compare with the table; how far below
 #    the bound is each of the six models?
 
-# %% tags=["exercise"]
+# %% slideshow={"slide_type": "-"} tags=["exercise"]
 def my_marginal_kl(z, cell_area, means, logvars, log_prior):
     """KL(q(z) || p(z)) by quadrature: z (P, 2), cell_area, means, logvars (N, 2), log_prior (P,) -> a number"""
     ...  # your code here
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 exercises.check_marginal_kl(my_marginal_kl)
 
 
-# %% tags=["exercise"]
+# %% slideshow={"slide_type": "-"} tags=["exercise"]
 def my_mutual_information(z, cell_area, means, logvars):
     """I(x; z) by quadrature: z (P, 2), cell_area, means, logvars (N, 2) -> a number"""
     ...  # your code here
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 exercises.check_mutual_information(my_mutual_information)
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 1</summary>
 #
 # (a) Both integrals are sums over the grid's cells of a density times a log-ratio times the
@@ -365,13 +365,13 @@ exercises.check_mutual_information(my_mutual_information)
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # 2. Swap the VampPrior model's prior for the aggregated posterior of the *test* images (the
 #    `AggregatedPosteriorPrior` of section 5) and measure the marginal KL and the holes on the
 #    test images. What should they be, and why? Is the test −ELBO of this model a fair score
 #    for a prior?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 2</summary>
 #
 # Both are zero. The marginal KL is $\mathrm{KL}(q(z)\,\|\,p(z))$ with $p = q$: the log-ratio is 0
@@ -401,12 +401,12 @@ exercises.check_mutual_information(my_mutual_information)
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # 3. Train the standard-prior model with another seed (`seed=1`) and redo its surgery. Which
 #    of the two terms changes more from one seed to the next, in nats and relative to its size?
 #    What does the change tell you about the table's differences between priors?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 3</summary>
 #
 # In nats, the mutual information moves more, over twice as much as the marginal KL. Relative

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: jupyter,tags,-all
+#     cell_metadata_filter: jupyter,slideshow,tags,-all
 #     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 8. Prior playground
 #
 # Everything from notebooks 2-7 in one panel: pick a prior, set its size, press **Train**,
@@ -29,7 +29,7 @@
 # **Run time:** about 15 s on a 2-core laptop CPU (2 trainings).
 # Each run in the panel takes a few seconds.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -41,7 +41,7 @@ from vaelib import exercises
 
 data = vaelib.load_digits()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The panel
 #
 # - **prior**: one of the six priors of the chapter; the slider below it sets its size
@@ -56,11 +56,11 @@ data = vaelib.load_digits()
 #   from the aggregated posterior, notebook 7) and **holes** (the share of prior samples that
 #   land where the encoder puts almost no data, notebook 2).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 playground = vaelib.Playground(data)
 playground
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Things to try
 #
 # 1. Train `standard`, then `vampprior`. Which one has more holes? Look at the samples.
@@ -74,7 +74,7 @@ playground
 # The exercises at the end take these up from code, with answers: 1 and 5 in exercise 3,
 # 2, 3 and 4 in exercise 2, and exercise 1 counts the holes.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The same from code
 #
 # The panel is an object: set its controls and call `train`. This is also how we check,
@@ -82,7 +82,7 @@ playground
 # `playground.results`, a table whose rows use plain keys (`neg_elbo`, `marginal_kl`,
 # `holes`, `prior`, `setting`, `seed`, `epochs`).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 frames, rows = playground.contours.frames, len(playground.results)
 playground.prior.value = "mog"
 playground.size.value = 4
@@ -91,35 +91,35 @@ print("status says the run finished:", playground.status.value.startswith("Done:
 print("plot redrawn during the run:", playground.contours.frames - frames >= 3)
 print("rows added to the table:", len(playground.results) - rows)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The panel's two pictures after that run, as plain images (these also show where widgets
 # cannot, e.g. when the notebook is viewed on GitHub):
 
-# %% tags=["thumbnail"]
+# %% slideshow={"slide_type": "-"} tags=["thumbnail"]
 from IPython.display import Image, display
 
 display(Image(playground.contours.image.value), Image(playground.samples.value))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Two priors, one table
 #
 # A second run, with the standard prior this time, adds a second row. The table is what the
 # panel shows under the pictures, and it is an object you can read from code.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 playground.prior.value = "standard"
 playground.train(wait=True)
 print("priors in the table:", ", ".join(f"{run['prior']} {run['setting']}".strip() for run in playground.results))
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 playground.results
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Each row is *one* training seed. Before reading anything into a difference between two
 # rows, compare it with the difference between two seeds of one prior (exercise 3 measures
 # it; notebook 9 measures it for all six priors, three seeds each).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaway
 #
 # A prior is a modelling choice you can see: the contours show where it puts its mass
@@ -129,7 +129,7 @@ playground.results
 # difference between those seeds says nothing about the priors. Notebook 9 makes the
 # comparison properly, for all six priors with three seeds each.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # 1. **Count the holes yourself.** The table's **holes** column is the share of samples
@@ -141,16 +141,16 @@ playground.results
 #    your function with `vaelib.analysis.holes` on its test codes. Why do holes show in the
 #    samples on the right of the panel?
 
-# %% tags=["exercise"]
+# %% slideshow={"slide_type": "-"} tags=["exercise"]
 def my_holes(prior, aggregate, ratio, num_samples):
     """The share of num_samples prior samples where q(z) < ratio * p(z) -> a number in [0, 1]"""
     ...  # your code here
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 exercises.check_holes(my_holes)
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 1</summary>
 #
 # (a) The share of holes is a probability under the prior, $P_{z \sim p}\big[q(z) < r\,p(z)\big]$,
@@ -193,13 +193,13 @@ exercises.check_holes(my_holes)
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # 2. **A prior's size, and the learning rate.** (a) Train `mog` with 1 component and with 16.
 #    With one component, can it do anything the standard prior cannot? (b) A `flow` with 1
 #    coupling and one with 6: how far can each bend the density? (c) Push the learning rate to
 #    its maximum and train the standard prior. What happens, and what does the panel say?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 2</summary>
 #
 # (a) No. A mixture with one component is a Gaussian $\mathcal{N}(\mu, \mathrm{diag}\,\sigma^2)$ with a
@@ -246,14 +246,14 @@ exercises.check_holes(my_holes)
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # 3. **How much does the seed matter?** Train `vampprior` with seeds 1 and 2. Compare the gap
 #    between the two seeds with the differences between the priors' runs in the table, and with
 #    what the highest learning rate cost in exercise 2. Then draw the test −ELBO of every run
 #    against its holes, one dot per run: which has more holes, the standard prior or the
 #    VampPrior?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 3</summary>
 #
 # The two seeds of one prior differ, in test −ELBO and in holes, by more than the two closest

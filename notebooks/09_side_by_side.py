@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: jupyter,tags,-all
+#     cell_metadata_filter: jupyter,slideshow,tags,-all
 #     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 9. All six priors side by side
 #
 # Notebooks 2-6 met the priors one at a time, notebook 7 measured how far each is from the
@@ -32,7 +32,7 @@
 #
 # Tomczak, *Deep Generative Modeling*, Chapter 4, section on priors.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import time
 
@@ -43,18 +43,18 @@ import vaelib
 data = vaelib.load_digits()
 x = data.test
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Three seeds of each prior
 #
 # The same architecture and the fast recipe for every prior; seeds 0, 1 and 2 each (the seed
 # sets the initial weights and the order of the minibatches). A difference between two
 # priors counts only when it is larger than the spread between seeds of one prior.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 runs = {name: vaelib.train_seeds(name, data, seeds=3, progress=False) for name in vaelib.PRIORS}
 print({name: list(models.seeds) for name, models in runs.items()})
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. One table
 #
 # Every number per prior as mean ± spread over the three seeds (the spread is the sample
@@ -66,7 +66,7 @@ print({name: list(models.seeds) for name, models in runs.items()})
 # parameters, and what one training step costs (a minibatch of 128 images, forward, backward
 # and update, timed on this machine: the only column that depends on the computer).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 IWAE_SAMPLES = 10  # K of the IWAE estimate: larger K is tighter and costs K times more decoder passes
 
 
@@ -98,23 +98,23 @@ table = vaelib.ComparisonTable(
 )
 stats = {row["prior"]: row for row in table}
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 table
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Fig. 4.13, six times
 #
 # The prior's contour lines (the regions holding 25%-99% of its mass) over the codes of the
 # test images, for seed 0 of each prior, all on the same axes. Each title gives that one
 # model's test −ELBO (the first of the three values behind the table's mean).
 
-# %% tags=["thumbnail"]
+# %% slideshow={"slide_type": "-"} tags=["thumbnail"]
 vaelib.prior_comparison(
     {name: models[0] for name, models in runs.items()}, x, data.test_labels,
     neg_elbos={name: stats[name]["neg_elbo"].values[0] for name in runs},
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. What the table shows, and what it does not
 #
 # A difference counts when the gap between two means is larger than the larger of the two
@@ -133,7 +133,7 @@ vaelib.prior_comparison(
 #   the flow have more, beyond the seed spread. A prior that can bend puts mass in places
 #   between the codes too.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 standard = stats["standard"]
 learned = [name for name in runs if name != "standard"]
 for key, what in (("neg_elbo", "test −ELBO"), ("nll_iwae", "IWAE −log p(x)")):
@@ -159,7 +159,7 @@ vaelib.check("no prior has fewer holes than the standard Gaussian by more than t
 for name in ("mog", "gtm", "flow"):
     vaelib.expect_lower(f"the standard Gaussian has fewer holes than {name}", standard["holes"], stats[name]["holes"])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. One line per prior
 #
 # | prior | verdict on this collection's numbers (2-D latent, Digits, three seeds) |
@@ -174,7 +174,7 @@ for name in ("mog", "gtm", "flow"):
 # At L = 2 the encoder meets every prior half-way, and the prior has little likelihood to
 # win: the VampPrior paper's gains (2-3 nats on MNIST) were measured with a 40-D latent.
 
-# %%
+# %% slideshow={"slide_type": "notes"}
 params = {name: stats[name]["prior_parameters"] for name in runs}
 vaelib.check("the standard prior has no parameters, the flow the most",
              params["standard"] == 0 and max(params, key=params.get) == "flow")
@@ -188,7 +188,7 @@ vaelib.expect_lower("the standard Gaussian has a lower IWAE −log p(x) than the
                     standard["nll_iwae"], stats["gtm"]["nll_iwae"])
 vaelib.expect_lower("the standard Gaussian has fewer holes than the GTM prior", standard["holes"], stats["gtm"]["holes"])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaway
 #
 # Side by side and with the seed spread in view, the six priors of the chapter model the
@@ -206,7 +206,7 @@ vaelib.expect_lower("the standard Gaussian has fewer holes than the GTM prior", 
 # 2. Draw the test −ELBO of all 18 models against their holes, one dot per model, one colour
 #    per prior. Do the three seeds of one prior cluster apart from the other priors?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 1</summary>
 #
 # Loop over the columns and over all pairs of priors, and divide the gap between two means by
@@ -231,7 +231,7 @@ vaelib.expect_lower("the standard Gaussian has fewer holes than the GTM prior", 
 #
 # </details>
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] slideshow={"slide_type": "notes"} tags=["solution"]
 # <details><summary>Solution to exercise 2</summary>
 #
 # One `scatter` per prior, with the three seeds' values from the table. The seeds of one prior
@@ -261,7 +261,7 @@ vaelib.expect_lower("the standard Gaussian has fewer holes than the GTM prior", 
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - J. M. Tomczak. *Deep Generative Modeling*. Springer, 2022, Chapter 4 (the section on priors).

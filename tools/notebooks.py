@@ -6,6 +6,7 @@
     python tools/notebooks.py solutions [NAME ...]  # run every solution's code in place (exit 1 if one fails)
     python tools/notebooks.py student --out DIR [NAME ...]  # the student edition: no solutions
     python tools/notebooks.py site --out DIR     # a static web site of the notebooks, to read without installing
+    python tools/notebooks.py slides [NAME ...]  # every cell's slide type, by rules; nothing runs
 
 ``build`` executes each notebook from its ``.py`` in a fresh kernel with the full
 training budget, removes what churns between runs (widget state, execution timings),
@@ -32,6 +33,9 @@ runs): figures embedded, solutions closed until clicked, links between notebooks
 pages, each widget replaced by a picture of it with a caption (a static page cannot run one), and
 MathJax copied from the jupyter-server-mathjax package, so the pages need no network. Copy DIR to any
 static host, or open DIR/index.html from the disk.
+``slides`` writes each cell's ``slideshow.slide_type`` (what jupyterlab-slideshow presents) into the
+``.ipynb`` and the ``.py``, from rules over the cells' content, tags and committed outputs (see
+:func:`slide_types`); outputs are untouched and a second run changes nothing. Run it after ``build``.
 """
 
 from __future__ import annotations
@@ -83,6 +87,8 @@ BUILD_THREADS = "2"
 CELL_BOUNDARY = re.compile(r"(?<!\\)\|")
 #: The tag of the Markdown cells that hold an exercise's solution (AUTHORING.md).
 SOLUTION_TAG = "solution"
+#: A widget's output: a live view of objects in the kernel, which a static page cannot run.
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 #: A solution's code: a fenced python block, its fences on lines of their own.
 PYTHON_BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 
@@ -331,6 +337,7 @@ def build(names: list[str]) -> None:
         record[py.stem] = entry
         write_record(record)
         clean(notebook)
+        set_slide_types(notebook)  # new outputs may show a widget or checks where the old did not
         if not set_header(notebook, entry):
             print(f"warning: {py.name} has no `{HEADER_PREFIX}` line in its markdown; add one (AUTHORING.md)")
         write_pair(notebook, py, ipynb)
@@ -401,6 +408,137 @@ def run_solutions(py: Path) -> list[str]:
         cause = error.__context__ or error  # nbclient's clean-up may raise over a DeadKernelError
         return [f"{py.name}: the run stopped: {type(cause).__name__}: {cause}"]
     return []
+
+
+# ---------------------------------------------------------------------------------------
+# Slides: every cell's place in a slideshow, assigned by rules from its content
+# ---------------------------------------------------------------------------------------
+#: The cell metadata a slideshow reads (jupyterlab-slideshow, RISE, nbconvert's slides): {"slide_type": ...}.
+SLIDESHOW = "slideshow"
+#: The mark of a claim's check line (vaelib.check and its kin print it): cells that print only these
+#: prove the prose to the author; a class does not need to watch them.
+CHECK_MARK = "✓"
+#: Slide types that start a new slide (reveal.js: a horizontal and a vertical one).
+SLIDE_STARTS = ("slide", "subslide")
+#: Slide types a class never sees on a slide.
+HIDDEN_SLIDE_TYPES = ("skip", "notes")
+
+
+def shows_widget(cell) -> bool:
+    """Whether a code cell's committed outputs display a widget (a live view, a panel, a progress bar)."""
+    return any(WIDGET_MIME in output.get("data", {}) for output in cell.get("outputs", []))
+
+
+def shows_figure(cell) -> bool:
+    return any("image/png" in output.get("data", {}) for output in cell.get("outputs", []))
+
+
+def is_setup(cell) -> bool:
+    """The set-up cell (`%matplotlib inline`, AUTHORING.md) or a cell of imports only."""
+    lines = [line.strip() for line in cell.source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return bool(lines) and (
+        lines[0].startswith("%matplotlib") or all(re.match(r"(import|from) \w", line) for line in lines)
+    )
+
+
+def is_check(cell) -> bool:
+    """A cell whose only output is claim checks: printed lines that all start with the check mark."""
+    outputs = cell.get("outputs", [])
+    printed = [line for o in outputs if o.get("output_type") == "stream" for line in o["text"].splitlines()]
+    only_printed = all(o.get("output_type") == "stream" and o.get("name") == "stdout" for o in outputs)
+    return bool(printed) and only_printed and all(line.startswith(CHECK_MARK) for line in printed if line.strip())
+
+
+def heading_level(cell) -> int:
+    """The level of the Markdown heading a cell opens with (0: none)."""
+    match = re.match(r"(#{1,6}) ", cell.source) if cell.cell_type == "markdown" else None
+    return len(match.group(1)) if match else 0
+
+
+def hidden_slide_type(cell) -> str | None:
+    """ "skip" or "notes" for a cell a class should not see on a slide, else None."""
+    if cell.cell_type == "code" and is_setup(cell):
+        return "skip"  # it runs with Run All before the show; nothing to teach
+    if cell.cell_type == "code" and is_check(cell):
+        return "notes"  # the claims' checks: for the teacher's eyes (speaker notes)
+    if SOLUTION_TAG in cell.metadata.get("tags", []):
+        return "notes"  # the teacher may read it out; the class does not see it
+    return None
+
+
+def slide_types(notebook) -> list[str]:
+    """The slide type of each cell, from its content, tags and committed outputs (the rules below).
+
+    The title cell and every `## ` section start a slide; a `### ` heading, a widget, the cell after
+    a widget, prose after a result and a second figure on one slide start a subslide (one idea per
+    slide, a widget alone on its own); set-up cells are skipped, checks and solutions are notes;
+    everything else continues the slide it is on."""
+    types = []
+    after_widget = after_code = has_figure = False
+    for index, cell in enumerate(notebook.cells):
+        hidden = hidden_slide_type(cell) if index else None
+        if hidden:
+            types.append(hidden)
+            continue
+        level, widget = heading_level(cell), cell.cell_type == "code" and shows_widget(cell)
+        figure = cell.cell_type == "code" and shows_figure(cell)
+        if index == 0 or level in (1, 2):
+            kind = "slide"
+        elif (
+            level or widget or after_widget or (cell.cell_type == "markdown" and after_code) or (figure and has_figure)
+        ):
+            kind = "subslide"
+        else:
+            kind = "-"
+        has_figure = figure or (has_figure and kind not in SLIDE_STARTS)
+        after_widget, after_code = widget, cell.cell_type == "code"
+        types.append(kind)
+    return types
+
+
+def set_slide_types(notebook) -> int:
+    """Write each cell's slide type into its metadata (nothing else changes). -> how many changed"""
+    changed = 0
+    for cell, kind in zip(notebook.cells, slide_types(notebook)):
+        if cell.metadata.get(SLIDESHOW) != {"slide_type": kind}:
+            cell.metadata[SLIDESHOW] = {"slide_type": kind}
+            changed += 1
+    return changed
+
+
+def without_slides(notebook):
+    """A copy of ``notebook`` without slide types: what the rules read is the same in both files."""
+    result = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    for cell in result.cells:
+        cell.metadata.pop(SLIDESHOW, None)
+    return result
+
+
+def write_slides(names=()) -> list[str]:
+    """Assign slide types in each notebook of ``names`` (default all), .ipynb and .py in place, outputs
+    untouched. -> the problems that stopped a notebook (empty: all written)"""
+    selected = [p for p in pairs() if not names or any(n in p[0].stem for n in names)]
+    if not selected:
+        return [f"no notebook matches {list(names)}; notebooks: {[p[0].stem for p in pairs()]}"]
+    problems = []
+    for py, ipynb in selected:
+        if not ipynb.exists():
+            problems.append(f"{py.name} has no {ipynb.name} (the rules read its outputs): build it first")
+            continue
+        notebook = nbformat.read(ipynb, as_version=4)
+        if as_text(without_slides(notebook)) != as_text(without_slides(jupytext.read(py))):
+            problems.append(f"{py.name} and {ipynb.name} differ: build it first (`python tools/notebooks.py check`)")
+            continue
+        changed = set_slide_types(notebook)
+        notebook.metadata.setdefault("jupytext", {})["cell_metadata_filter"] = cell_metadata_filter()
+        write_pair(notebook, py, ipynb)
+        print(f"{ipynb.name}: {len(notebook.cells)} cells, {changed} slide types changed")
+    return problems
+
+
+def cell_metadata_filter() -> str:
+    """The cell metadata that jupytext keeps in the .py (notebooks/jupytext.toml)."""
+    return load_jupytext_configuration_file(str(NOTEBOOKS / "jupytext.toml")).cell_metadata_filter
 
 
 # ---------------------------------------------------------------------------------------
@@ -521,8 +659,6 @@ def write_student_edition(out: Path, names=()) -> list[str]:
 # ---------------------------------------------------------------------------------------
 # The static site: the committed notebooks as web pages, to read without installing anything
 # ---------------------------------------------------------------------------------------
-#: A widget's output: a live view of objects in the kernel, which a static page cannot run.
-WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 #: A tqdm progress bar as its widget's text shows it: "flow:   0%|          | 0/200 [00:00<?, ?epoch/s]".
 PROGRESS_BAR = re.compile(r"\d+%\|.*\|\s*\d+/\d+")
 #: Widgets pictured by the screenshot of them in JupyterLab that the README shows, by class name.
@@ -867,6 +1003,8 @@ def main(argv=None) -> int:
     student.add_argument("names", nargs="*", help="parts of notebook names (default: all)")
     site = sub.add_parser("site", help="write the static web site: a page per notebook and an index")
     site.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write it")
+    slides = sub.add_parser("slides", help="assign every cell's slide type from rules, in .ipynb and .py")
+    slides.add_argument("names", nargs="*", help="parts of notebook names (default: all)")
     args = parser.parse_args(argv)
     if args.command == "build":
         build(args.names)
@@ -892,6 +1030,11 @@ def main(argv=None) -> int:
         problems = write_site(args.out)
         if problems:
             print("no site written:\n" + "\n".join(problems), file=sys.stderr)
+        return 1 if problems else 0
+    if args.command == "slides":
+        problems = write_slides(args.names)
+        if problems:
+            print("\n".join(problems), file=sys.stderr)
         return 1 if problems else 0
     if args.command == "headers":
         missing = apply_record(read_record())
