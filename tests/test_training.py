@@ -190,3 +190,35 @@ def test_kl_warmup_and_cosine_schedule_train(digits):
 def test_recipe_rejects_bad_values(options, message):
     with pytest.raises(ValueError, match=message):
         vaelib.get_recipe("fast", **options)
+
+
+def _stops_by_the_rule(history, patience: int, min_epochs: int) -> bool:
+    """True when the run stopped at the first epoch where its best validation was more than
+    ``patience`` epochs old and ``min_epochs`` had passed, and not before."""
+    best_epoch, best = 0, float("inf")
+    for epoch, loss in zip(history.val_epochs, history.val_loss):
+        if loss < best:
+            best_epoch, best = epoch, loss
+        if epoch - best_epoch > patience and epoch >= min_epochs:
+            return epoch == history.epochs
+    return False
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_min_epochs_holds_early_stopping_back(batched):
+    """With patience 0 a run stops at its first epoch without improvement, but not before min_epochs."""
+    data = vaelib.load_digits()
+    options = dict(patience=0, max_epochs=40, lr=3e-2, progress=False, threads=1)
+    quick = vaelib.train_seeds("standard", data, seeds=2, hidden_dim=8, batched=batched, **options)
+    held = vaelib.train_seeds("standard", data, seeds=2, hidden_dim=8, batched=batched, min_epochs=12, **options)
+    for model in quick:
+        assert model.history.stopped == "early stopping" and _stops_by_the_rule(model.history, 0, 0)
+    assert min(m.history.epochs for m in quick) < 12  # so min_epochs has something to hold back
+    for model in held:
+        assert model.history.stopped == "early stopping" and model.history.epochs >= 12
+        assert _stops_by_the_rule(model.history, 0, 12)
+
+
+def test_min_epochs_must_be_a_count():
+    with pytest.raises(ValueError, match="min_epochs"):
+        vaelib.Recipe(min_epochs=-1)

@@ -412,7 +412,7 @@ class _BatchedRun:
                         if val_loss < history.best_val_loss:
                             history.best_val_loss, history.best_epoch = val_loss, epoch
                             self.best[i] = {n: t[k].detach().clone() for n, t in validated.items()}
-                        if epoch - history.best_epoch > recipe.patience:
+                        if epoch - history.best_epoch > recipe.patience and epoch >= recipe.min_epochs:
                             history.stopped = StopReason.EARLY_STOPPING
                             stopped.add(i)
                 for i, _ in diverged:

@@ -32,6 +32,9 @@ class Recipe:
     batch_size: int = 64
     max_epochs: int = 1000
     patience: int = 20  # stop when validation has not improved for more than this many epochs
+    # ... but never before this epoch: a model whose validation loss crosses a long plateau
+    # (e.g. all latent units collapsed at first, at large latent sizes) is not stopped on it.
+    min_epochs: int = 0
     eval_every: int = 1  # validate every this many epochs
     schedule: str = "constant"  # learning rate: "constant", or "cosine" decay to 0 over max_epochs
     kl_warmup: int = 0  # epochs over which the prior's term ramps in from 0 to 1
@@ -47,6 +50,7 @@ class Recipe:
         check_int("batch_size", self.batch_size, 1)
         check_int("max_epochs", self.max_epochs, 1)
         check_int("patience", self.patience, 0)
+        check_int("min_epochs", self.min_epochs, 0)
         check_int("eval_every", self.eval_every, 1)
         check_choice("schedule", self.schedule, SCHEDULES)
         check_int("kl_warmup", self.kl_warmup, 0)
@@ -102,7 +106,7 @@ def get_recipe(recipe: str | Recipe | None = None, **overrides) -> Recipe:
 class StopReason(str, Enum):
     """Why a call of :func:`fit` ended. Compares equal to its text, e.g. ``"early stopping"``."""
 
-    EARLY_STOPPING = "early stopping"  # validation had not improved for more than `patience` epochs
+    EARLY_STOPPING = "early stopping"  # validation had not improved for more than `patience` epochs (after min_epochs)
     MAX_EPOCHS = "max epochs"  # the recipe's max_epochs ran out
     INTERRUPTED = "interrupted"  # Ctrl-C (KeyboardInterrupt): the best model so far is kept
     CALLBACK = "callback"  # the callback returned a truthy value
@@ -259,8 +263,8 @@ def fit(
     """Train ``model`` on ``data.train``, early-stopping on ``data.val``; returns a History.
 
     recipe: a name in RECIPES (default DEFAULT_RECIPE) or a Recipe; keyword options (lr, batch_size, max_epochs,
-    patience, optimizer, eval_every, schedule, kl_warmup, ema, prior_lr_factor) override its fields. seed: makes
-    the run repeatable, with random numbers of its own (the caller's random stream is left as
+    patience, min_epochs, optimizer, eval_every, schedule, kl_warmup, ema, prior_lr_factor) override its fields.
+    seed: makes the run repeatable, with random numbers of its own (the caller's random stream is left as
     it was); None draws from the caller's stream. callback(model, history) runs after every
     validation with the model that was validated (the weight average when the recipe
     averages weights); a truthy return stops training. threads: CPU threads for this run (a
@@ -340,7 +344,7 @@ def _fit(model, train, val, recipe: Recipe, callback, progress: bool, policy: Tr
                 if callback is not None and callback(validated, history):
                     history.stopped = StopReason.CALLBACK
                     break
-                if epoch - history.best_epoch > recipe.patience:
+                if epoch - history.best_epoch > recipe.patience and epoch >= recipe.min_epochs:
                     history.stopped = StopReason.EARLY_STOPPING
                     break
         else:
