@@ -218,3 +218,8 @@ def test_quick_mode_reproduces_the_committed_rows(tmp_path):
         for column in ("neg_elbo", "neg_log_likelihood", "marginal_kl"):
             assert row[column] == pytest.approx(committed[key][column], abs=0.05), (key, column)
         assert row["epochs"] == committed[key]["epochs"], key
+
+
+def test_test_sizes_are_the_data_sets():
+    for dataset, size in study.TEST_SIZES.items():
+        assert len(study.load(dataset).test) == size

@@ -7,10 +7,13 @@ settings continues where it stopped. At the end it writes DIR/summary.md (mean �
 prior, and each prior's gain over the standard prior) and DIR/gain.png (the gain against
 the latent size, one panel per data set). ``--quick`` runs a small subset in about a minute.
 
-Training: the "fast" recipe with a patience of 10 validations instead of 3 (STUDY_PATIENCE):
-with 3 the VampPrior stops on the plateau its validation loss crosses at L >= 16 (about
-110 nats on Digits, 9 nats above where it ends), and the study would measure the recipe,
-not the prior. Every run's epochs, best epoch and reason to stop are in the CSV.
+Training: the "fast" recipe with a patience of 10 epochs instead of 3 (STUDY_PATIENCE) and
+no stop before epoch 60 (STUDY_MIN_EPOCHS). At L >= 16 the validation loss crosses a plateau
+(about 110 nats on Digits, every latent unit inactive, 10-14 nats above where it ends): a
+patience of 3 stops the VampPrior there, and at L = 32 on Digits even a patience of 10 stopped
+five of the six priors of seed 2 on it (epochs 18-29; the plateau lasts until about epoch 55).
+Stopped there, the study would measure the recipe, not the prior. Every run's epochs, best
+epoch and reason to stop are in the CSV, its validation curve in curves.jsonl.
 
 Each model trains in a worker process of its own with one CPU thread (``workers`` processes
 side by side): small models use two threads poorly, two one-thread models use both cores
@@ -44,8 +47,10 @@ LATENT_SIZES = (2, 4, 8, 16, 32)
 PRIORS = ("standard", "mog", "vampprior", "gtm", "gtm-vampprior", "flow")
 REFERENCE = "standard"
 SEEDS = (0, 1, 2)
-#: Validations without improvement before training stops (the fast recipe has 3; see the module doc).
+#: Epochs without improvement before training stops (the fast recipe has 3; see the module doc) ...
 STUDY_PATIENCE = 10
+#: ... and never before this epoch: at L = 32 a patience of 10 still stopped some seeds on the plateau.
+STUDY_MIN_EPOCHS = 60
 STUDY_MAX_EPOCHS = 300
 #: Minibatch size per data set: MNIST-5k has 3x the images of Digits; 256 halves its steps per epoch.
 BATCH_SIZES = {"digits": 128, "mnist5k": 256}
@@ -58,6 +63,9 @@ SURGERY_SAMPLES = 16
 #: A latent unit is active when the variance over the test images of its posterior mean exceeds this
 #: (Burda et al., 2016).
 ACTIVE_UNIT_THRESHOLD = 0.01
+
+#: Test images per data set: I(x; z) estimated over them is at most log of this (q(z) a mixture of them).
+TEST_SIZES = {"digits": 447, "mnist5k": 1000}
 
 #: The --quick subset: Digits, two priors, two latent sizes, two seeds (8 trainings).
 QUICK = {"datasets": ("digits",), "latent_sizes": (2, 16), "priors": ("standard", "vampprior"), "seeds": (0, 1)}
@@ -98,6 +106,7 @@ class StudySettings:
     priors: tuple = PRIORS
     seeds: tuple = SEEDS
     patience: int = STUDY_PATIENCE
+    min_epochs: int = STUDY_MIN_EPOCHS
     max_epochs: int = STUDY_MAX_EPOCHS
     batch_sizes: dict = field(default_factory=lambda: dict(BATCH_SIZES))
     iwae_samples: int = IWAE_SAMPLES
@@ -148,7 +157,11 @@ def recipe(dataset: str, settings: StudySettings):
     from .train import get_recipe
 
     return get_recipe(
-        "fast", patience=settings.patience, max_epochs=settings.max_epochs, batch_size=settings.batch_sizes[dataset]
+        "fast",
+        patience=settings.patience,
+        min_epochs=settings.min_epochs,
+        max_epochs=settings.max_epochs,
+        batch_size=settings.batch_sizes[dataset],
     )
 
 
@@ -268,16 +281,17 @@ def read_curves(path) -> dict:
     return curves
 
 
-def early_stop(curve: dict, patience: int) -> tuple[int, float]:
+def early_stop(curve: dict, patience: int, min_epochs: int = 0) -> tuple[int, float]:
     """Where a recorded validation curve would have stopped with ``patience``: (best epoch, its loss).
 
-    The same rule as fit: stop once the best validation is more than ``patience`` validations old.
+    The same rule as fit: stop once the best validation is more than ``patience`` epochs old,
+    but not before ``min_epochs``.
     """
     best_epoch, best = 0, math.inf
     for epoch, loss in zip(curve["val_epochs"], curve["val_loss"]):
         if loss < best:
             best_epoch, best = epoch, loss
-        if epoch - best_epoch > patience:
+        if epoch - best_epoch > patience and epoch >= min_epochs:
             break
     return best_epoch, best
 
@@ -440,6 +454,23 @@ def summary_table(rows, dataset: str) -> str:
     return "\n".join(lines)
 
 
+def gain_table(rows, dataset: str, column: str = "neg_log_likelihood") -> str:
+    """Markdown: each learned prior's gain over the standard prior per latent size (rows: priors,
+    columns: L); a gain larger than the seed spread is in bold, anything else is no difference."""
+    subset = [r for r in rows if r["dataset"] == dataset]
+    sizes = _values(subset, "latent_dim")
+    lines = ["| prior | " + " | ".join(f"L = {L}" for L in sizes) + " |", "|---|" + "---:|" * len(sizes)]
+    for prior in _values(subset, "prior"):
+        if prior == REFERENCE:
+            continue
+        cells = []
+        for L in sizes:
+            g = gain(subset, dataset, prior, L, column)
+            cells.append(f"**{g:.1f}**" if g.counts else f"{g:.1f}")
+        lines.append(f"| {prior} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def iwae_change(rows, dataset: str | None = None) -> float:
     """The largest change of a model's -log p(x) estimate from K/2 to K importance samples (nats):
     about how far the estimate at K still is from its K -> infinity limit."""
@@ -463,7 +494,8 @@ def write_summary(rows, path, record: dict) -> Path:
         f"K = {k} samples. Gain: the standard prior's −log p(x) minus this prior's "
         "(positive: this prior is better), ± the larger of the two seed spreads; a gain smaller than that "
         "is no difference. KL(q(z)‖p(z)): Monte Carlo, q(z) the mixture of the test images' posteriors. "
-        f"Training: the fast recipe with patience {settings['patience']}, batch sizes {settings['batch_sizes']}.",
+        f"Training: the fast recipe with patience {settings['patience']}, no stop before epoch "
+        f"{settings['min_epochs']}, batch sizes {settings['batch_sizes']}.",
         "",
         f"How settled is K = {k}? The largest change of one model's −log p(x) from K = {k // 2} to K = {k}: "
         + ", ".join(f"{iwae_change(rows, d):.2f} nat on {d}" for d in _values(rows, "dataset"))
@@ -521,7 +553,14 @@ def _prior_color(prior: str):
     return matplotlib.colormaps["tab10"].colors[PRIORS.index(prior) if prior in PRIORS else 9]
 
 
-def draw_trends(rows, columns=(("marginal_kl", "KL(q(z) ‖ p(z)) (nats)"), ("active_units", "active units"))):
+TRENDS = (
+    ("mutual_information", "I(x; z) (nats)"),
+    ("marginal_kl", "KL(q(z) ‖ p(z)) (nats)"),
+    ("active_units", "active units"),
+)
+
+
+def draw_trends(rows, columns=TRENDS):
     """Per data set (columns of panels) and per quantity (rows): its mean ± spread against L, a line per prior."""
     from matplotlib.figure import Figure
 
@@ -547,6 +586,10 @@ def draw_trends(rows, columns=(("marginal_kl", "KL(q(z) ‖ p(z)) (nats)"), ("ac
                 )
             if column == "active_units":
                 ax.plot(sizes, sizes, ls=":", color="0.5", label="all units (L)")
+            if column == "mutual_information":
+                ceiling = math.log(TEST_SIZES[dataset])
+                ax.axhline(ceiling, ls=":", color="0.5", label=f"log N = {ceiling:.1f} (its ceiling)")
+                ax.legend(fontsize=7, frameon=False, loc="lower right", handles=ax.get_lines()[-1:])
             ax.set_xscale("log", base=2)
             ax.set_xticks(sizes, [str(L) for L in sizes])
             ax.set_xlabel("latent size L")
