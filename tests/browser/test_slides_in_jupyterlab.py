@@ -104,47 +104,62 @@ def run_cells_above(page, index: int) -> None:
     )
 
 
+def leave_the_deck(page) -> None:
+    """End the slideshow, as a presenter does with Escape (the deck button, if that did not):
+    the deck remembers that it was on, and the next notebook this server opens would start as slides."""
+    onscreen = "() => document.querySelectorAll('.jp-deck-mod-onscreen').length === 0"
+    page.keyboard.press("Escape")
+    try:
+        page.wait_for_function(onscreen, timeout=5_000)
+    except Exception:
+        page.locator('.jp-NotebookPanel-toolbar [data-command="deck:toggle"]').click()
+        page.wait_for_function(onscreen, timeout=5_000)
+
+
 def test_the_playground_as_slides_title_then_keyboard_to_the_panel_which_runs(page, lab_server, artifacts_dir):
     server_path = lab_server.copy_notebook(PLAYGROUND)
     page.goto(lab_server.lab_url(server_path))
-    page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(state="visible")
-    wait_for_kernel(lab_server, server_path)
-    run_cells_above(page, widget_cell_index(PLAYGROUND))
+    try:
+        page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(state="visible")
+        wait_for_kernel(lab_server, server_path)
+        run_cells_above(page, widget_cell_index(PLAYGROUND))
 
-    def present() -> dict:
-        return page.evaluate(PRESENT_SLIDE_JS)
+        def present() -> dict:
+            return page.evaluate(PRESENT_SLIDE_JS)
 
-    # The slides start at the selected cell: select the title, then the toolbar's Deck button.
-    page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.click()
-    page.keyboard.press("Escape")
-    page.locator('.jp-NotebookPanel-toolbar [data-command="deck:toggle"]').click()
-    page.wait_for_function(f"() => ({PRESENT_SLIDE_JS})().text.includes({TITLE!r})", timeout=30_000)
-    title = present()
-    assert title["cells"] == 1 and title["code"] == [], f"the title slide shows more than the title: {title}"
-    page.screenshot(path=artifacts_dir / "slides-title.png")
+        # The slides start at the selected cell: select the title, then the toolbar's Deck button.
+        page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.click()
+        page.keyboard.press("Escape")
+        page.locator('.jp-NotebookPanel-toolbar [data-command="deck:toggle"]').click()
+        page.wait_for_function(f"() => ({PRESENT_SLIDE_JS})().text.includes({TITLE!r})", timeout=30_000)
+        title = present()
+        assert title["cells"] == 1 and title["code"] == [], f"the title slide shows more than the title: {title}"
+        page.screenshot(path=artifacts_dir / "slides-title.png")
 
-    # The keyboard, as a presenter: Space moves to the next slide (down through subslides, then on).
-    seen = [title["text"].splitlines()[0]]
-    for _ in range(MAX_STEPS):
-        page.keyboard.press("Space")
-        page.wait_for_timeout(300)  # the deck's transition
-        now = present()
-        seen.append((now["text"].splitlines() or [""])[0])
-        if any(WIDGET_SOURCE in code for code in now["code"]):
-            break
-    else:
-        raise AssertionError(f"no slide with {WIDGET_SOURCE!r} after {MAX_STEPS} presses of Space; saw {seen}")
-    assert now["cells"] == 1, f"the panel shares its slide: {now['text'][:300]}"
+        # The keyboard, as a presenter: Space moves to the next slide (down through subslides, then on).
+        seen = [title["text"].splitlines()[0]]
+        for _ in range(MAX_STEPS):
+            page.keyboard.press("Space")
+            page.wait_for_timeout(300)  # the deck's transition
+            now = present()
+            seen.append((now["text"].splitlines() or [""])[0])
+            if any(WIDGET_SOURCE in code for code in now["code"]):
+                break
+        else:
+            raise AssertionError(f"no slide with {WIDGET_SOURCE!r} after {MAX_STEPS} presses of Space; saw {seen}")
+        assert now["cells"] == 1, f"the panel shares its slide: {now['text'][:300]}"
 
-    # Ctrl+Enter runs the cell and stays on its slide (Shift+Enter runs it and moves on).
-    page.evaluate(WATCH_PROMPT_JS, WIDGET_SOURCE)
-    page.keyboard.press("Control+Enter")
-    page.wait_for_function(
-        f"() => window.__slideCellQueued && /^\\[\\d+\\]:$/.test(({PRESENT_SLIDE_JS})().prompts[0])",
-        timeout=RUN_TIMEOUT_S * 1000,
-    )
-    page.wait_for_function(f"() => ({PRESENT_SLIDE_JS})().trainButtons > 0", timeout=RUN_TIMEOUT_S * 1000)
-    shown = present()
-    assert shown["widgets"] >= 1 and not shown["broken"], shown
-    assert any(WIDGET_SOURCE in code for code in shown["code"]), "the deck left the panel's slide"
-    page.screenshot(path=artifacts_dir / "slides-widget.png")
+        # Ctrl+Enter runs the cell and stays on its slide (Shift+Enter runs it and moves on).
+        page.evaluate(WATCH_PROMPT_JS, WIDGET_SOURCE)
+        page.keyboard.press("Control+Enter")
+        page.wait_for_function(
+            f"() => window.__slideCellQueued && /^\\[\\d+\\]:$/.test(({PRESENT_SLIDE_JS})().prompts[0])",
+            timeout=RUN_TIMEOUT_S * 1000,
+        )
+        page.wait_for_function(f"() => ({PRESENT_SLIDE_JS})().trainButtons > 0", timeout=RUN_TIMEOUT_S * 1000)
+        shown = present()
+        assert shown["widgets"] >= 1 and not shown["broken"], shown
+        assert any(WIDGET_SOURCE in code for code in shown["code"]), "the deck left the panel's slide"
+        page.screenshot(path=artifacts_dir / "slides-widget.png")
+    finally:
+        leave_the_deck(page)
