@@ -23,11 +23,11 @@
 #
 # **What you will learn**
 # - where between L = 2 and L = 32 a learned prior starts to beat the standard Gaussian, and on which data;
-# - why: the marginal KL, the most a prior can win, grows with L; unused (inactive) latent units;
+# - why: how much a prior can win on each data set (the marginal KL), and the latent units the standard prior switches off;
 # - why a study must train every prior to convergence, or it measures the recipe;
 # - how to look at a latent space above 2-D: codes and prior samples projected on principal axes, and per-unit activity.
 #
-# **Run time:** about 15 s on a 2-core laptop CPU (2 trainings).
+# **Run time:** about 20 s on a 2-core laptop CPU (2 trainings).
 # The study itself (180 trainings) is not re-run here: its committed results are read from disk.
 #
 # Tomczak, *Deep Generative Modeling*, Chapter 4, section on priors; Tomczak and Welling (2018), the VampPrior paper.
@@ -47,8 +47,8 @@ from vaelib import study
 #
 # Notebook 7 split the ELBO's KL term into the mutual information I(x; z) and the marginal
 # KL(q(z) ‖ p(z)). A prior can change only the second: the best prior is the aggregated
-# posterior q(z) itself, and it wins back at most KL(q(z) ‖ p(z_standard)) over the standard
-# Gaussian. At L = 2 on Digits that is a fraction of a nat. The VampPrior paper reports gains
+# posterior q(z) itself, and with the same encoder it wins back at most KL(q(z) ‖ N(0, I))
+# over the standard Gaussian. At L = 2 on Digits that is a fraction of a nat. The VampPrior paper reports gains
 # of 2-3 nats of test log-likelihood on MNIST, with a 40-D latent space. So where, between
 # 2-D and 40-D, does the gain appear?
 

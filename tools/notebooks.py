@@ -503,6 +503,9 @@ def set_slide_types(notebook) -> int:
         if cell.metadata.get(SLIDESHOW) != {"slide_type": kind}:
             cell.metadata[SLIDESHOW] = {"slide_type": kind}
             changed += 1
+        # Keys in the order the .ipynb stores them (sorted), so the .py that build writes is the
+        # one `slides` writes after reading the .ipynb back.
+        cell.metadata = nbformat.from_dict(dict(sorted(cell.metadata.items())))
     return changed
 
 

@@ -9,7 +9,7 @@ the latent size, one panel per data set). ``--quick`` runs a small subset in abo
 
 Training: the "fast" recipe with a patience of 10 epochs instead of 3 (STUDY_PATIENCE) and
 no stop before epoch 60 (STUDY_MIN_EPOCHS). At L >= 16 the validation loss crosses a plateau
-(about 110 nats on Digits, every latent unit inactive, 10-14 nats above where it ends): a
+(about 110 nats on Digits, every latent unit inactive, about 9 nats above where it ends): a
 patience of 3 stops the VampPrior there, and at L = 32 on Digits even a patience of 10 stopped
 five of the six priors of seed 2 on it (epochs 18-29; the plateau lasts until about epoch 55).
 Stopped there, the study would measure the recipe, not the prior. Every run's epochs, best
