@@ -16,7 +16,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from browser_tools import free_port, missing
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -55,25 +55,12 @@ LAB_SETTINGS = {
 }
 
 
-def _missing(what: str) -> None:
-    """Skip where the browser tooling is absent; on CI (``CI`` set) fail, since CI must run it."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} (CI is set, so the browser test must run; .ci/run installs Chromium)", pytrace=False)
-    pytest.skip(what)
-
-
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     base = Path(os.environ.get("VAE_PRIORS_ARTIFACTS") or ROOT / "artifacts")
     path = base / "browser"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -210,11 +197,11 @@ def lab_server(tmp_path_factory, artifacts_dir):
     try:
         import jupyterlab  # noqa: F401
     except ImportError:
-        _missing("JupyterLab is not installed (pip install -e '.[dev]')")
+        missing("JupyterLab is not installed (pip install -e '.[dev]')")
     tmp = tmp_path_factory.mktemp("jupyterlab")
     server = None
     for _attempt in range(3):  # the free port may be taken between choosing and binding it
-        server = _start_lab(tmp, _free_port(), secrets.token_hex(24))
+        server = _start_lab(tmp, free_port(), secrets.token_hex(24))
         if _wait_until_serving(server):
             break
         _stop_lab(server)
@@ -234,11 +221,11 @@ def lab_server(tmp_path_factory, artifacts_dir):
 def browser():
     """Debian's headless Chromium driven by Playwright (which may not download a browser of its own)."""
     if not CHROMIUM.exists():
-        _missing(f"{CHROMIUM} not found (apt-get install chromium)")
+        missing(f"{CHROMIUM} not found (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("Playwright is not installed (pip install -e '.[dev]')")
+        missing("Playwright is not installed (pip install -e '.[dev]')")
     with sync_playwright() as playwright:
         # Playwright gives every launch a fresh temporary user-data-dir.
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from browser_tools import WATCH_TRAINING_JS
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -77,40 +78,6 @@ WIDGET_OUTPUTS_JS = r"""() => {
         broken: outputs.map(o => o.textContent.trim())
             .filter(text => text.startsWith('Loading widget') || text.startsWith('Error displaying widget')),
     };
-}"""
-
-# Records, from before Train is pressed, each new picture of the plot (a hash of the PNG's
-# bytes, read from its blob: URL when it appears), whether it came before the status said
-# DONE, and how far the progress bar got.
-WATCH_TRAINING_JS = r"""(done) => {
-    const panel = document.querySelector('.vaelib-plot').closest('.jp-Notebook');
-    const plot = () => panel.querySelector('img.vaelib-plot, .vaelib-plot img');
-    const fnv1a = buffer => {
-        let hash = 0x811c9dc5;
-        for (const byte of new Uint8Array(buffer)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-        return `${hash.toString(16)}/${buffer.byteLength}`;
-    };
-    const record = {frames: [], progressMax: 0, startedSeen: false, doneSeen: false};
-    const addFrame = (src, beforeDone) => {
-        const frame = {beforeDone, hash: src ? null : 'no picture'};
-        record.frames.push(frame);
-        if (src) fetch(src).then(r => r.arrayBuffer()).then(b => { frame.hash = fnv1a(b); },
-                                                   e => { frame.hash = `unreadable: ${e}`; });
-    };
-    let lastSrc = plot()?.src;
-    addFrame(lastSrc, true);  // frame 0: the picture before training
-    const check = () => {
-        const status = panel.querySelector('.vaelib-status')?.textContent ?? '';
-        // "done" counts only after the run was seen going: a previous run's status may linger.
-        record.startedSeen = record.startedSeen || !status.includes(done);
-        record.doneSeen = record.doneSeen || (record.startedSeen && status.includes(done));
-        const src = plot()?.src;
-        if (src && src !== lastSrc) { lastSrc = src; addFrame(src, !record.doneSeen); }
-        const bar = panel.querySelector('.vaelib-progress .progress-bar');
-        if (bar) record.progressMax = Math.max(record.progressMax, parseFloat(bar.style.width) || 0);
-    };
-    new MutationObserver(check).observe(panel, {subtree: true, childList: true, attributes: true, characterData: true});
-    window.__vaelibTraining = record;
 }"""
 
 
@@ -238,7 +205,7 @@ def test_playground_trains_the_prior_chosen_by_click_and_redraws_while_training(
     assert prior.evaluate("s => s.options[s.selectedIndex].textContent.trim()") == CHOSEN_PRIOR
     page.screenshot(path=artifacts_dir / "playground-before-training.png")
 
-    page.evaluate(WATCH_TRAINING_JS, DONE)
+    page.evaluate(WATCH_TRAINING_JS, {"root": ".jp-Notebook", "done": DONE})
     page.locator(".vaelib-train").click()
 
     def explain() -> str:

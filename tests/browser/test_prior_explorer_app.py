@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from browser_tools import WATCH_TRAINING_JS, free_port, missing
 
 import vaelib
 
@@ -50,19 +51,6 @@ TRAINING_TIMEOUT_S = 90
 OFFLINE_CDN = "https://cdn.jsdelivr.net/"
 
 pytestmark = pytest.mark.browser
-
-
-def _missing(what: str) -> None:
-    """As conftest.py's: skip where the tooling is absent; on CI (``CI`` set) fail, since CI must run it."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} (CI is set, so the browser test must run)", pytrace=False)
-    pytest.skip(what)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -162,12 +150,12 @@ def voila_server(tmp_path_factory, artifacts_dir):
     try:
         import voila  # noqa: F401
     except ImportError:
-        _missing("Voilà is not installed (pip install -e '.[lab]')")
+        missing("Voilà is not installed (pip install -e '.[lab]')")
     tmp = tmp_path_factory.mktemp("voila")
     server = None
     try:
         for _attempt in range(3):  # the free port may be taken between choosing and binding it
-            server = _start_voila(tmp, _free_port())
+            server = _start_voila(tmp, free_port())
             if _wait_until_listening(server):
                 break
             _stop_voila(server)
@@ -180,40 +168,6 @@ def voila_server(tmp_path_factory, artifacts_dir):
             shutil.copy(server.log_path, artifacts_dir / "voila.log")
             assert not _our_kernels(server), "a kernel of the Voilà server outlived it"
 
-
-# Records, from before Train is pressed, each new picture of the plot (a hash of the PNG's
-# bytes, read from its blob: URL when it appears) and whether it came before the status said
-# DONE; and how far the progress bar got.
-WATCH_TRAINING_JS = r"""(done) => {
-    const app = document.querySelector('.vaelib-app');
-    const plot = () => app.querySelector('img.vaelib-plot, .vaelib-plot img');
-    const fnv1a = buffer => {
-        let hash = 0x811c9dc5;
-        for (const byte of new Uint8Array(buffer)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-        return `${hash.toString(16)}/${buffer.byteLength}`;
-    };
-    const record = {frames: [], progressMax: 0, startedSeen: false, doneSeen: false};
-    const addFrame = (src, beforeDone) => {
-        const frame = {beforeDone, hash: src ? null : 'no picture'};
-        record.frames.push(frame);
-        if (src) fetch(src).then(r => r.arrayBuffer()).then(b => { frame.hash = fnv1a(b); },
-                                                   e => { frame.hash = `unreadable: ${e}`; });
-    };
-    let lastSrc = plot()?.src;
-    addFrame(lastSrc, true);  // frame 0: the picture before training
-    const check = () => {
-        const status = app.querySelector('.vaelib-status')?.textContent ?? '';
-        // "done" counts only after the run was seen going.
-        record.startedSeen = record.startedSeen || (status.includes('Training') && !status.includes(done));
-        record.doneSeen = record.doneSeen || (record.startedSeen && status.includes(done));
-        const src = plot()?.src;
-        if (src && src !== lastSrc) { lastSrc = src; addFrame(src, !record.doneSeen); }
-        const bar = app.querySelector('.vaelib-progress .progress-bar');
-        if (bar) record.progressMax = Math.max(record.progressMax, parseFloat(bar.style.width) || 0);
-    };
-    new MutationObserver(check).observe(app, {subtree: true, childList: true, attributes: true, characterData: true});
-    window.__vaelibTraining = record;
-}"""
 
 # What the page shows besides the app: code, tracebacks, error texts, outputs that are not the
 # app's widget (a stray print or repr), widgets that did not render.
@@ -335,7 +289,7 @@ def test_app_shows_no_code_and_trains_a_prior_chosen_by_click_with_a_live_plot(a
         lambda: f"the kernel did not take the choice: status {status.text_content()!r}",
     )
 
-    page.evaluate(WATCH_TRAINING_JS, DONE)
+    page.evaluate(WATCH_TRAINING_JS, {"root": ".vaelib-app", "done": DONE})
     page.locator(".vaelib-app .vaelib-train").click()
 
     def explain() -> str:
